@@ -1,0 +1,67 @@
+"""The Typer application, global options and the helpers every command module shares."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+
+from agentmortem.store import DB_ENV_VAR, Store, StoreError, default_db_path
+
+app = typer.Typer(
+    name="agentmortem",
+    help="Explain why LLM agents fail: MAST failure signatures from agent execution traces.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class State:
+    """Options given before the command name."""
+
+    db: str = default_db_path()
+
+
+state = State()
+
+
+@app.callback()
+def _global_options(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help=f"Store file (DuckDB). Default: ${DB_ENV_VAR} or ./agentmortem.duckdb."),
+    ] = None,
+) -> None:
+    """agentmortem: read agent traces, label MAST failure modes, and report failure signatures."""
+    state.db = db or default_db_path()
+
+
+def open_store(*, read_only: bool = False) -> Store:
+    """Open the store named by --db, or exit with a one-line error."""
+    try:
+        return Store(state.db, read_only=read_only)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a one-line error to stderr and exit with `code`."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print a one-line warning to stderr."""
+    err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Write `data` as indented JSON to stdout (stable key order as given)."""
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode())
+    sys.stdout.write("\n")

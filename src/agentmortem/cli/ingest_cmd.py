@@ -1,0 +1,83 @@
+"""`agentmortem ingest` and `agentmortem formats`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agentmortem.cli.app import app, console, err_console, open_store, print_json
+from agentmortem.ingest import IngestReport, ingest
+from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD
+from agentmortem.readers import all_readers, format_names
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Trace files or directories (walked recursively).")],
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help=f"Force a format: {', '.join(format_names())}.")
+    ] = None,
+    outcomes: Annotated[
+        Path | None, typer.Option("--outcomes", help="CSV or JSONL with trace_id, success, score.")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model name for traces that do not say.")] = None,
+    success_threshold: Annotated[
+        float, typer.Option("--success-threshold", help="A run succeeds when its score is at least this.")
+    ] = DEFAULT_SUCCESS_THRESHOLD,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Read trace files into the store. Bad files are reported one line each; the rest goes on."""
+    if format is not None and format not in format_names():
+        from agentmortem.cli.app import fail
+
+        fail(f"unknown format {format!r}; known: {', '.join(format_names())}", code=2)
+    with open_store() as store, _progress(disable=as_json) as progress:
+        task = progress.add_task("ingesting", total=None)
+        report = ingest(
+            paths, store, format=format, outcomes_file=outcomes, model=model,
+            success_threshold=success_threshold, on_trace=lambda _trace: progress.advance(task),
+        )  # fmt: skip
+    _print_report(report, as_json=as_json)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _progress(*, disable: bool) -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("traces"), TimeElapsedColumn(), console=err_console, transient=True, disable=disable,
+    )  # fmt: skip
+
+
+def _print_report(report: IngestReport, *, as_json: bool) -> None:
+    for error in report.errors:
+        err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    if as_json:
+        print_json(
+            {
+                "read": report.read, "added": report.added, "replaced": report.replaced,
+                "unchanged": report.unchanged, "steps": report.steps, "errors": [str(e) for e in report.errors],
+            }
+        )  # fmt: skip
+        return
+    console.print(
+        f"read {report.read} traces ({report.steps} steps): {report.added} added, {report.replaced} replaced, "
+        f"{report.unchanged} unchanged; {len(report.errors)} errors"
+    )
+
+
+@app.command("formats")
+def formats_command(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """List the trace formats agentmortem reads."""
+    readers = all_readers()
+    if as_json:
+        print_json([{"name": r.name, "description": r.description} for r in readers])
+        return
+    table = Table("format", "what it reads")
+    for reader in readers:
+        table.add_row(reader.name, reader.description)
+    console.print(table)

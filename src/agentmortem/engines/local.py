@@ -1,0 +1,108 @@
+"""The local engine: a judge over stored traces with bounded asyncio concurrency, annotations saved as they come.
+
+Each annotation is written as soon as its trace is judged, so an interrupted run loses nothing already answered,
+and a re-run skips traces this annotator has already annotated successfully (failed ones are tried again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from agentmortem.judges.base import Judge
+from agentmortem.model import Annotation, Trace
+from agentmortem.store import Store
+from agentmortem.taxonomy import Taxonomy, mast
+
+DEFAULT_CONCURRENCY = 16
+
+
+@dataclass
+class AnnotateReport:
+    """What an annotate run did."""
+
+    annotated: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    usage: dict[str, float] = field(default_factory=dict)
+
+    def add_usage(self, usage: dict[str, object]) -> None:
+        """Add an annotation's numeric usage figures to the run's totals."""
+        for key, value in usage.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                self.usage[key] = self.usage.get(key, 0) + value
+
+
+def annotate_store(
+    store: Store,
+    judge: Judge,
+    *,
+    taxonomy: Taxonomy | None = None,
+    trace_ids: Sequence[str] | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    redo: bool = False,
+    on_annotation: Callable[[Annotation], None] | None = None,
+) -> AnnotateReport:
+    """Annotate stored traces with `judge` and store the results; see the module docstring for resume rules."""
+    taxonomy = taxonomy or mast()
+    report = AnnotateReport()
+    ids = list(trace_ids) if trace_ids is not None else store.trace_ids()
+    if not redo:
+        done = store.annotated_trace_ids(judge.name)
+        report.skipped = sum(1 for i in ids if i in done)
+        ids = [i for i in ids if i not in done]
+    asyncio.run(_run(store, judge, taxonomy, ids, concurrency, report, on_annotation))
+    return report
+
+
+async def _run(
+    store: Store,
+    judge: Judge,
+    taxonomy: Taxonomy,
+    ids: list[str],
+    concurrency: int,
+    report: AnnotateReport,
+    on_annotation: Callable[[Annotation], None] | None,
+) -> None:
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(trace: Trace) -> None:
+        async with semaphore:
+            annotation = await _judge_safely(judge, trace, taxonomy)
+        store.put_annotations([annotation])
+        _count(report, annotation)
+        if on_annotation is not None:
+            on_annotation(annotation)
+
+    # Traces are loaded in batches so memory stays bounded however many the store holds.
+    pending: set[asyncio.Task[None]] = set()
+    for trace in store.iter_traces(ids):
+        pending.add(asyncio.create_task(one(trace)))
+        if len(pending) >= concurrency * 4:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+    if pending:
+        await asyncio.gather(*pending)
+
+
+async def _judge_safely(judge: Judge, trace: Trace, taxonomy: Taxonomy) -> Annotation:
+    """A judge that raises still yields a 'failed' annotation, so one trace never stops the run."""
+    try:
+        return await judge.judge(trace, taxonomy)
+    except Exception as exc:  # noqa: BLE001 - any judge error becomes a recorded failure for this trace
+        return Annotation(
+            trace_id=trace.id, annotator=judge.name, annotator_kind=judge.kind, annotator_version=judge.version,
+            taxonomy=taxonomy.name, taxonomy_version=taxonomy.version, status="failed",
+            error=f"{type(exc).__name__}: {exc}".splitlines()[0], created_at=datetime.now(UTC),
+        )  # fmt: skip
+
+
+def _count(report: AnnotateReport, annotation: Annotation) -> None:
+    if annotation.status == "ok":
+        report.annotated += 1
+    else:
+        report.failed += 1
+        report.failures.append((annotation.trace_id, annotation.error or "unknown error"))
+    report.add_usage(annotation.usage)

@@ -1,0 +1,190 @@
+"""The canonical, versioned data model every component of agentmortem speaks.
+
+Readers produce `Trace`s made of ordered `Step`s; judges produce `Annotation`s made of `ModeVerdict`s whose
+`Evidence` points back at steps by their index. The step index is the one address of a place in a trace: from the
+reader that assigns it, through the judge that cites it, to the HTML report that highlights it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+"""Version of this data model; bumped on any change a stored or exported record would notice."""
+
+StepKind = Literal["message", "tool_call", "tool_result", "system", "event"]
+"""What a step is: a message between participants, a tool invocation, a tool's answer, a system/harness
+instruction, or a bookkeeping event (token counts, aborted turns, context compaction…)."""
+
+AnnotatorKind = Literal["llm", "detectors", "human", "imported", "mock"]
+AnnotationStatus = Literal["ok", "failed"]
+
+
+class Step(BaseModel):
+    """One ordered element of a trace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(description="0-based position in the trace; the single address of this step everywhere.")
+    kind: StepKind = Field(description="message | tool_call | tool_result | system | event.")
+    role: str | None = Field(
+        default=None, description="Speaker role as the source names it: user, assistant, tool, system, developer."
+    )
+    agent: str | None = Field(default=None, description="Name of the agent that produced the step (multi-agent).")
+    content: str = Field(default="", description="Text content: message text, tool output, or event description.")
+    tool_name: str | None = Field(default=None, description="Tool called (tool_call) or answering (tool_result).")
+    tool_args: str | None = Field(default=None, description="Tool arguments exactly as issued, usually JSON text.")
+    call_id: str | None = Field(default=None, description="Identifier pairing a tool_call with its tool_result.")
+    pair_index: int | None = Field(
+        default=None, description="Index of the paired step (call -> result, result -> call), set by pair_tool_calls."
+    )
+    is_error: bool = Field(
+        default=False, description="True when the step reports a failure (tool error, non-zero exit)."
+    )
+    timestamp: datetime | None = Field(default=None, description="When the step happened, if the source says.")
+    input_tokens: int | None = Field(default=None, description="Prompt tokens reported for this step, if known.")
+    output_tokens: int | None = Field(default=None, description="Completion tokens reported for this step, if known.")
+    source_type: str | None = Field(
+        default=None,
+        description="The source record type this step came from, e.g. 'event_msg/turn_aborted' or 'span:chat'; "
+        "lets detectors see harness events without knowing the file format.",
+    )
+
+
+class Outcome(BaseModel):
+    """Whether the run achieved its task, and where that knowledge came from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    success: bool | None = Field(default=None, description="True/False, or None when unknown.")
+    score: float | None = Field(default=None, description="A numeric score (e.g. recall in [0, 1]) or None.")
+    source: str | None = Field(
+        default=None, description="Where it came from: 'trace', 'file:<path>', 'itbench-judge', 'itbench-scorer'."
+    )
+    metrics: dict[str, Any] = Field(default_factory=dict, description="Every metric the source reported, kept as is.")
+
+    @property
+    def known(self) -> bool:
+        """True when success is known."""
+        return self.success is not None
+
+
+class Trace(BaseModel):
+    """One agent run: ordered steps plus what is known about who ran it, on what, and how it ended."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this data model.")
+    id: str = Field(description="Stable identifier, unique in a store (e.g. 'gpt-oss-120b/scenario-2/run-1').")
+    source_format: str = Field(description="Reader that produced it: codex, openai, mad, otel, claude, text.")
+    source_path: str | None = Field(default=None, description="File (or directory) it was read from.")
+    model: str | None = Field(default=None, description="LLM that drove the agent, as the source names it.")
+    agent_system: str | None = Field(default=None, description="Agent framework or system (codex-cli, AG2, ChatDev…).")
+    benchmark: str | None = Field(default=None, description="Benchmark or task family (itbench-sre, GSM-Plus…).")
+    task: str | None = Field(default=None, description="The task statement or its identifier.")
+    outcome: Outcome = Field(default_factory=Outcome, description="How the run ended, if known.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Everything else the source carried.")
+    steps: list[Step] = Field(default_factory=list, description="Ordered steps; steps[i].index == i.")
+    fingerprint: str = Field(default="", description="sha256 of the trace's content; identical content, one trace.")
+
+    def with_fingerprint(self) -> Trace:
+        """Return this trace with `fingerprint` computed from its id and steps."""
+        self.fingerprint = content_fingerprint(self)
+        return self
+
+    def step(self, index: int) -> Step:
+        """The step at `index` (raises IndexError for an index the trace does not have)."""
+        if not 0 <= index < len(self.steps):
+            raise IndexError(f"trace {self.id!r} has no step {index}")
+        return self.steps[index]
+
+
+def content_fingerprint(trace: Trace) -> str:
+    """sha256 of everything that makes a trace's content: its id and every step's fields."""
+    digest = hashlib.sha256(trace.id.encode())
+    for step in trace.steps:
+        digest.update(orjson.dumps(step.model_dump(mode="json", exclude={"pair_index"})))
+    return "sha256:" + digest.hexdigest()
+
+
+def pair_tool_calls(steps: list[Step]) -> None:
+    """Link every tool_call to its tool_result by call id, in place (sets `pair_index` on both)."""
+    open_calls: dict[str, int] = {}
+    for step in steps:
+        if step.call_id is None:
+            continue
+        if step.kind == "tool_call":
+            open_calls[step.call_id] = step.index
+        elif step.kind == "tool_result" and step.call_id in open_calls:
+            call = steps[open_calls.pop(step.call_id)]
+            call.pair_index, step.pair_index = step.index, call.index
+            if step.tool_name is None:
+                step.tool_name = call.tool_name
+
+
+def make_steps(raw_steps: list[dict[str, Any]]) -> list[Step]:
+    """Build steps from dicts, numbering them 0..n-1 and pairing tool calls with results."""
+    steps = [Step(index=i, **raw) for i, raw in enumerate(raw_steps)]
+    pair_tool_calls(steps)
+    return steps
+
+
+class Evidence(BaseModel):
+    """A place in a trace that shows a failure: a step index and a short quote from that step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: int = Field(description="Canonical step index.")
+    quote: str = Field(default="", description="Short excerpt of that step's content.")
+
+
+class ModeVerdict(BaseModel):
+    """One annotator's answer for one failure mode on one trace."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode_id: str = Field(description="Canonical mode id, e.g. 'FM-1.3'.")
+    present: bool | None = Field(description="True present, False absent, None unknown (the annotator cannot tell).")
+    confidence: float | None = Field(default=None, description="In [0, 1], if the annotator gives one.")
+    evidence: list[Evidence] = Field(default_factory=list, description="Steps that show it; empty when absent.")
+    explanation: str = Field(default="", description="Why, in the annotator's words.")
+    flags: list[str] = Field(default_factory=list, description="Quality flags, e.g. 'no-evidence'.")
+
+    @property
+    def first_step(self) -> int | None:
+        """Earliest evidence step, or None."""
+        return min((e.step for e in self.evidence), default=None)
+
+
+class Annotation(BaseModel):
+    """All of one annotator's verdicts on one trace. Modes without a verdict are unknown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this data model.")
+    trace_id: str = Field(description="The annotated trace.")
+    annotator: str = Field(description="Annotator name, unique per source of labels (e.g. 'detectors', 'gpt-4o').")
+    annotator_kind: AnnotatorKind = Field(description="llm | detectors | human | imported | mock.")
+    annotator_version: str | None = Field(default=None, description="Prompt/detector version, if any.")
+    taxonomy: str = Field(default="MAST", description="Taxonomy name.")
+    taxonomy_version: str = Field(description="Taxonomy version the verdicts refer to.")
+    status: AnnotationStatus = Field(default="ok", description="'failed' when no usable verdict could be had.")
+    error: str | None = Field(default=None, description="Why it failed, when status is 'failed'.")
+    summary: str = Field(default="", description="The annotator's overall summary of the run.")
+    task_completed: bool | None = Field(default=None, description="Annotator's view on task completion, if given.")
+    verdicts: list[ModeVerdict] = Field(default_factory=list, description="One per mode the annotator answered.")
+    created_at: datetime | None = Field(default=None, description="When the annotation was made.")
+    usage: dict[str, Any] = Field(default_factory=dict, description="Tokens, cost, requests, cache hits.")
+
+    def verdict(self, mode_id: str) -> ModeVerdict | None:
+        """The verdict for `mode_id`, or None when the annotator left it unknown."""
+        return next((v for v in self.verdicts if v.mode_id == mode_id), None)
+
+    def present_modes(self) -> list[str]:
+        """Ids of the modes judged present."""
+        return [v.mode_id for v in self.verdicts if v.present]

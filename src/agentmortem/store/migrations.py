@@ -1,0 +1,84 @@
+"""Ordered, named schema migrations; each is applied once and recorded in the database.
+
+Append new migrations at the end; never edit or reorder one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "001_traces",
+        """
+        CREATE TABLE traces (
+            id VARCHAR PRIMARY KEY,
+            fingerprint VARCHAR NOT NULL,
+            schema_version VARCHAR NOT NULL,
+            source_format VARCHAR NOT NULL,
+            source_path VARCHAR,
+            model VARCHAR,
+            agent_system VARCHAR,
+            benchmark VARCHAR,
+            task VARCHAR,
+            metadata JSON,
+            n_steps INTEGER NOT NULL,
+            ingested_at TIMESTAMP NOT NULL
+        );
+        -- No index on steps: bulk inserts stay fast, and every read selects one trace's rows or scans all.
+        CREATE TABLE steps (
+            trace_id VARCHAR NOT NULL,
+            idx INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            role VARCHAR,
+            agent VARCHAR,
+            content VARCHAR,
+            tool_name VARCHAR,
+            tool_args VARCHAR,
+            call_id VARCHAR,
+            pair_index INTEGER,
+            is_error BOOLEAN NOT NULL,
+            ts TIMESTAMPTZ,
+            input_tokens BIGINT,
+            output_tokens BIGINT,
+            source_type VARCHAR
+        );
+        CREATE TABLE outcomes (
+            trace_id VARCHAR PRIMARY KEY,
+            success BOOLEAN,
+            score DOUBLE,
+            source VARCHAR,
+            metrics JSON
+        );
+        """,
+    ),
+    (
+        "002_annotations",
+        """
+        CREATE TABLE annotations (
+            trace_id VARCHAR NOT NULL,
+            annotator VARCHAR NOT NULL,
+            annotator_kind VARCHAR NOT NULL,
+            annotator_version VARCHAR,
+            taxonomy VARCHAR NOT NULL,
+            taxonomy_version VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            error VARCHAR,
+            summary VARCHAR,
+            task_completed BOOLEAN,
+            created_at TIMESTAMP,
+            usage JSON,
+            PRIMARY KEY (trace_id, annotator)
+        );
+        CREATE TABLE verdicts (
+            trace_id VARCHAR NOT NULL,
+            annotator VARCHAR NOT NULL,
+            mode_id VARCHAR NOT NULL,
+            present BOOLEAN,
+            confidence DOUBLE,
+            first_step INTEGER,
+            evidence JSON,
+            explanation VARCHAR,
+            flags JSON
+        );
+        """,
+    ),
+]

@@ -1,0 +1,465 @@
+"""The embedded DuckDB store: the only module in agentmortem that writes SQL.
+
+Everything is written in transactions, so a trace (with its steps and outcome) or an annotation (with its
+verdicts) is stored whole or not at all. Bulk writes go through Arrow tables, never row-by-row inserts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from agentmortem.model import Annotation, Evidence, ModeVerdict, Outcome, Step, Trace
+from agentmortem.store.migrations import MIGRATIONS
+
+DEFAULT_DB = "agentmortem.duckdb"
+DB_ENV_VAR = "AGENTMORTEM_DB"
+
+
+def default_db_path() -> str:
+    """The store path: $AGENTMORTEM_DB when set, else ./agentmortem.duckdb."""
+    return os.environ.get(DB_ENV_VAR) or DEFAULT_DB
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written (one line, naming the database file)."""
+
+
+@dataclass
+class WriteStats:
+    """What a batch of trace writes did."""
+
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    """One row of `traces list`."""
+
+    id: str
+    source_format: str
+    model: str | None
+    agent_system: str | None
+    benchmark: str | None
+    n_steps: int
+    success: bool | None
+    score: float | None
+    annotators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnnotatorSummary:
+    """One row of `annotations list`."""
+
+    annotator: str
+    kind: str
+    traces: int
+    failed: int
+    present_verdicts: int
+
+
+_STEP_COLUMNS = [
+    ("trace_id", pa.string()),
+    ("idx", pa.int32()),
+    ("kind", pa.string()),
+    ("role", pa.string()),
+    ("agent", pa.string()),
+    ("content", pa.string()),
+    ("tool_name", pa.string()),
+    ("tool_args", pa.string()),
+    ("call_id", pa.string()),
+    ("pair_index", pa.int32()),
+    ("is_error", pa.bool_()),
+    ("ts", pa.timestamp("us", tz="UTC")),
+    ("input_tokens", pa.int64()),
+    ("output_tokens", pa.int64()),
+    ("source_type", pa.string()),
+]
+_STEP_SCHEMA = pa.schema(_STEP_COLUMNS)
+_STEP_FIELDS = [name for name, _ in _STEP_COLUMNS[2:]]  # Step attribute names after trace_id, idx
+
+
+class Store:
+    """A DuckDB file holding traces, steps, outcomes and annotations. Migrations run when it opens."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = str(path) if path is not None else default_db_path()
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open store: {str(exc).splitlines()[0]}") from exc
+        if not read_only:
+            self._migrate()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        self.con.close()
+
+    # -- schema ---------------------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        self.con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+        done = {row[0] for row in self.con.execute("SELECT name FROM _migrations").fetchall()}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self._transaction():
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO _migrations VALUES (?, ?)", [name, _now()])
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations recorded in this database, in order."""
+        return [r[0] for r in self.con.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.con)
+
+    # -- traces ---------------------------------------------------------------------------------------------
+
+    def add_traces(self, traces: Sequence[Trace]) -> WriteStats:
+        """Store a batch of traces in one transaction; idempotent by trace id and content fingerprint.
+
+        A trace already stored with the same fingerprint is left as is (its outcome is updated when the new
+        one is known). A trace whose id is stored with another fingerprint is replaced, and its annotations
+        are dropped because their evidence steps may no longer point at the same content.
+        """
+        stats = WriteStats()
+        if not traces:
+            return stats
+        traces = _last_per_id(traces)
+        for trace in traces:
+            if not trace.fingerprint:
+                trace.with_fingerprint()
+        with self._transaction():
+            existing = self._fingerprints([t.id for t in traces])
+            fresh = [t for t in traces if existing.get(t.id) != t.fingerprint]
+            replaced = [t.id for t in fresh if t.id in existing]
+            if replaced:
+                self._delete_traces(replaced)
+            self._insert_traces(fresh)
+            self._upsert_outcomes([(t.id, t.outcome) for t in traces if t in fresh or t.outcome.known])
+        stats.added = len(fresh) - len(replaced)
+        stats.replaced = len(replaced)
+        stats.unchanged = len(traces) - len(fresh)
+        return stats
+
+    def _fingerprints(self, ids: list[str]) -> dict[str, str]:
+        rows = self.con.execute(
+            "SELECT id, fingerprint FROM traces WHERE id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+        ).fetchall()
+        return dict(rows)
+
+    def _delete_traces(self, ids: list[str]) -> None:
+        for table, column in [
+            ("steps", "trace_id"),
+            ("outcomes", "trace_id"),
+            ("verdicts", "trace_id"),
+            ("annotations", "trace_id"),
+            ("traces", "id"),
+        ]:
+            self.con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT unnest(?::VARCHAR[]))", [ids])
+
+    def _insert_traces(self, traces: list[Trace]) -> None:
+        if not traces:
+            return
+        now = _now()
+        trace_rows = pa.table(
+            {
+                "id": [t.id for t in traces],
+                "fingerprint": [t.fingerprint for t in traces],
+                "schema_version": [t.schema_version for t in traces],
+                "source_format": [t.source_format for t in traces],
+                "source_path": [t.source_path for t in traces],
+                "model": [t.model for t in traces],
+                "agent_system": [t.agent_system for t in traces],
+                "benchmark": [t.benchmark for t in traces],
+                "task": [t.task for t in traces],
+                "metadata": [orjson.dumps(t.metadata, default=str).decode() for t in traces],
+                "n_steps": pa.array([len(t.steps) for t in traces], pa.int32()),
+                "ingested_at": [now] * len(traces),
+            }
+        )
+        self.con.register("_new_traces", trace_rows)
+        self.con.execute("INSERT INTO traces SELECT * FROM _new_traces")
+        self.con.unregister("_new_traces")
+        self.con.register("_new_steps", _steps_table(traces))
+        self.con.execute("INSERT INTO steps SELECT * FROM _new_steps")
+        self.con.unregister("_new_steps")
+
+    def set_outcomes(self, outcomes: Iterable[tuple[str, Outcome]]) -> int:
+        """Set outcomes of stored traces (unknown ids are ignored); returns how many traces were updated."""
+        pairs = list(outcomes)
+        with self._transaction():
+            known = set(self._fingerprints([trace_id for trace_id, _ in pairs]))
+            pairs = [(trace_id, outcome) for trace_id, outcome in pairs if trace_id in known]
+            self._upsert_outcomes(pairs)
+        return len(pairs)
+
+    def _upsert_outcomes(self, pairs: list[tuple[str, Outcome]]) -> None:
+        if not pairs:
+            return
+        ids = [trace_id for trace_id, _ in pairs]
+        self.con.execute("DELETE FROM outcomes WHERE trace_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+        table = pa.table(
+            {
+                "trace_id": ids,
+                "success": pa.array([o.success for _, o in pairs], pa.bool_()),
+                "score": pa.array([o.score for _, o in pairs], pa.float64()),
+                "source": [o.source for _, o in pairs],
+                "metrics": [orjson.dumps(o.metrics, default=str).decode() for _, o in pairs],
+            }
+        )
+        self.con.register("_new_outcomes", table)
+        self.con.execute("INSERT INTO outcomes SELECT * FROM _new_outcomes")
+        self.con.unregister("_new_outcomes")
+
+    def has_trace(self, trace_id: str) -> bool:
+        """True when a trace with this id is stored."""
+        return bool(self.con.execute("SELECT count(*) FROM traces WHERE id = ?", [trace_id]).fetchone()[0])  # type: ignore[index]
+
+    def trace_ids(self) -> list[str]:
+        """All stored trace ids, sorted."""
+        return [r[0] for r in self.con.execute("SELECT id FROM traces ORDER BY id").fetchall()]
+
+    def count_traces(self) -> int:
+        """Number of stored traces."""
+        return int(self.con.execute("SELECT count(*) FROM traces").fetchone()[0])  # type: ignore[index]
+
+    def get_trace(self, trace_id: str) -> Trace | None:
+        """The stored trace with its steps and outcome, or None."""
+        return next(self.iter_traces([trace_id]), None)
+
+    def iter_traces(self, ids: Sequence[str] | None = None, *, batch_size: int = 256) -> Iterator[Trace]:
+        """Stored traces with steps and outcomes, in id order, fetched in batches so memory stays bounded."""
+        all_ids = list(ids) if ids is not None else self.trace_ids()
+        for start in range(0, len(all_ids), batch_size):
+            yield from self._load_traces(all_ids[start : start + batch_size])
+
+    def _load_traces(self, ids: list[str]) -> list[Trace]:
+        rows = self.con.execute(
+            """SELECT t.id, t.fingerprint, t.schema_version, t.source_format, t.source_path, t.model,
+                      t.agent_system, t.benchmark, t.task, t.metadata, o.success, o.score, o.source, o.metrics
+               FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id
+               WHERE t.id IN (SELECT unnest(?::VARCHAR[])) ORDER BY t.id""",
+            [ids],
+        ).fetchall()
+        steps = self._load_steps(ids)
+        return [_trace_from_row(row, steps.get(row[0], [])) for row in rows]
+
+    def _load_steps(self, ids: list[str]) -> dict[str, list[Step]]:
+        cols = ", ".join(name for name, _ in _STEP_COLUMNS)
+        rows = self.con.execute(
+            f"SELECT {cols} FROM steps WHERE trace_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY trace_id, idx",
+            [ids],
+        ).fetchall()
+        by_trace: dict[str, list[Step]] = {}
+        for trace_id, index, *values in rows:
+            fields = dict(zip(_STEP_FIELDS, values, strict=True))
+            fields["timestamp"] = fields.pop("ts")
+            by_trace.setdefault(trace_id, []).append(Step(index=index, **fields))
+        return by_trace
+
+    def list_traces(self, *, limit: int | None = None) -> list[TraceSummary]:
+        """Summaries of stored traces, in id order."""
+        rows = self.con.execute(
+            """SELECT t.id, t.source_format, t.model, t.agent_system, t.benchmark, t.n_steps, o.success, o.score,
+                      coalesce((SELECT list(a.annotator ORDER BY a.annotator) FROM annotations a
+                                WHERE a.trace_id = t.id), [])
+               FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id ORDER BY t.id LIMIT ?""",
+            [limit if limit is not None else 2**62],
+        ).fetchall()
+        return [TraceSummary(*row[:8], annotators=tuple(row[8])) for row in rows]
+
+    # -- annotations ----------------------------------------------------------------------------------------
+
+    def put_annotations(self, annotations: Sequence[Annotation]) -> int:
+        """Store annotations (replacing the same trace x annotator) in one transaction; returns how many."""
+        if not annotations:
+            return 0
+        annotations = list({(a.trace_id, a.annotator): a for a in annotations}.values())
+        keys = pa.table(
+            {"trace_id": [a.trace_id for a in annotations], "annotator": [a.annotator for a in annotations]}
+        )
+        with self._transaction():
+            self.con.register("_keys", keys)
+            for table in ("verdicts", "annotations"):
+                self.con.execute(
+                    f"DELETE FROM {table} WHERE (trace_id, annotator) IN (SELECT (trace_id, annotator) FROM _keys)"
+                )
+            self.con.unregister("_keys")
+            self._insert_annotations(annotations)
+        return len(annotations)
+
+    def _insert_annotations(self, annotations: list[Annotation]) -> None:
+        now = _now()
+        rows = pa.table(
+            {
+                "trace_id": [a.trace_id for a in annotations],
+                "annotator": [a.annotator for a in annotations],
+                "annotator_kind": [a.annotator_kind for a in annotations],
+                "annotator_version": [a.annotator_version for a in annotations],
+                "taxonomy": [a.taxonomy for a in annotations],
+                "taxonomy_version": [a.taxonomy_version for a in annotations],
+                "status": [a.status for a in annotations],
+                "error": [a.error for a in annotations],
+                "summary": [a.summary for a in annotations],
+                "task_completed": pa.array([a.task_completed for a in annotations], pa.bool_()),
+                "created_at": [_naive_utc(a.created_at) or now for a in annotations],
+                "usage": [orjson.dumps(a.usage, default=str).decode() for a in annotations],
+            }
+        )
+        self.con.register("_new_annotations", rows)
+        self.con.execute("INSERT INTO annotations SELECT * FROM _new_annotations")
+        self.con.unregister("_new_annotations")
+        self.con.register("_new_verdicts", _verdicts_table(annotations))
+        self.con.execute("INSERT INTO verdicts SELECT * FROM _new_verdicts")
+        self.con.unregister("_new_verdicts")
+
+    def get_annotations(
+        self, *, annotator: str | None = None, trace_ids: Sequence[str] | None = None
+    ) -> list[Annotation]:
+        """Stored annotations, filtered by annotator and/or trace ids, ordered by trace id then annotator."""
+        where, params = _annotation_filter(annotator, trace_ids)
+        heads = self.con.execute(
+            f"""SELECT trace_id, annotator, annotator_kind, annotator_version, taxonomy, taxonomy_version, status,
+                       error, summary, task_completed, created_at, usage
+                FROM annotations a {where} ORDER BY trace_id, annotator""",
+            params,
+        ).fetchall()
+        verdict_rows = self.con.execute(
+            f"""SELECT trace_id, annotator, mode_id, present, confidence, evidence, explanation, flags
+                FROM verdicts a {where} ORDER BY trace_id, annotator, mode_id""",
+            params,
+        ).fetchall()
+        verdicts: dict[tuple[str, str], list[ModeVerdict]] = {}
+        for row in verdict_rows:
+            verdicts.setdefault((row[0], row[1]), []).append(_verdict_from_row(row))
+        return [_annotation_from_row(head, verdicts.get((head[0], head[1]), [])) for head in heads]
+
+    def annotated_trace_ids(self, annotator: str, *, status: str | None = "ok") -> set[str]:
+        """Ids of traces holding an annotation by `annotator` (with the given status; None for any)."""
+        sql = "SELECT trace_id FROM annotations WHERE annotator = ?"
+        params: list[Any] = [annotator]
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(status)
+        return {r[0] for r in self.con.execute(sql, params).fetchall()}
+
+    def annotators(self) -> list[AnnotatorSummary]:
+        """Every annotator in the store with its counts."""
+        rows = self.con.execute(
+            """SELECT a.annotator, any_value(a.annotator_kind), count(*), count(*) FILTER (WHERE a.status = 'failed'),
+                      coalesce((SELECT count(*) FROM verdicts v WHERE v.annotator = a.annotator AND v.present), 0)
+               FROM annotations a GROUP BY a.annotator ORDER BY a.annotator"""
+        ).fetchall()
+        return [AnnotatorSummary(*row) for row in rows]
+
+
+class _Transaction:
+    """BEGIN … COMMIT, or ROLLBACK on any exception, so nothing half-written stays."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def __enter__(self) -> None:
+        self.con.begin()
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.con.commit()
+        else:
+            self.con.rollback()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _last_per_id(traces: Sequence[Trace]) -> list[Trace]:
+    return list({t.id: t for t in traces}.values())
+
+
+def _steps_table(traces: list[Trace]) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [] for name, _ in _STEP_COLUMNS}
+    for trace in traces:
+        for step in trace.steps:
+            columns["trace_id"].append(trace.id)
+            columns["idx"].append(step.index)
+            for field in _STEP_FIELDS:
+                columns[field].append(getattr(step, field if field != "ts" else "timestamp"))
+    return pa.table(columns, schema=_STEP_SCHEMA)
+
+
+def _verdicts_table(annotations: list[Annotation]) -> pa.Table:
+    rows = [(a, v) for a in annotations for v in a.verdicts]
+    return pa.table(
+        {
+            "trace_id": [a.trace_id for a, _ in rows],
+            "annotator": [a.annotator for a, _ in rows],
+            "mode_id": [v.mode_id for _, v in rows],
+            "present": pa.array([v.present for _, v in rows], pa.bool_()),
+            "confidence": pa.array([v.confidence for _, v in rows], pa.float64()),
+            "first_step": pa.array([v.first_step for _, v in rows], pa.int32()),
+            "evidence": [orjson.dumps([e.model_dump() for e in v.evidence]).decode() for _, v in rows],
+            "explanation": [v.explanation for _, v in rows],
+            "flags": [orjson.dumps(v.flags).decode() for _, v in rows],
+        }
+    )
+
+
+def _annotation_filter(annotator: str | None, trace_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if annotator is not None:
+        clauses.append("a.annotator = ?")
+        params.append(annotator)
+    if trace_ids is not None:
+        clauses.append("a.trace_id IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(trace_ids))
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _trace_from_row(row: tuple[Any, ...], steps: list[Step]) -> Trace:
+    outcome = Outcome(success=row[10], score=row[11], source=row[12], metrics=orjson.loads(row[13]) if row[13] else {})
+    return Trace(
+        id=row[0], fingerprint=row[1], schema_version=row[2], source_format=row[3], source_path=row[4],
+        model=row[5], agent_system=row[6], benchmark=row[7], task=row[8],
+        metadata=orjson.loads(row[9]) if row[9] else {}, outcome=outcome, steps=steps,
+    )  # fmt: skip
+
+
+def _verdict_from_row(row: tuple[Any, ...]) -> ModeVerdict:
+    return ModeVerdict(
+        mode_id=row[2], present=row[3], confidence=row[4],
+        evidence=[Evidence(**e) for e in orjson.loads(row[5] or "[]")],
+        explanation=row[6] or "", flags=orjson.loads(row[7] or "[]"),
+    )  # fmt: skip
+
+
+def _annotation_from_row(row: tuple[Any, ...], verdicts: list[ModeVerdict]) -> Annotation:
+    return Annotation(
+        trace_id=row[0], annotator=row[1], annotator_kind=row[2], annotator_version=row[3], taxonomy=row[4],
+        taxonomy_version=row[5], status=row[6], error=row[7], summary=row[8] or "", task_completed=row[9],
+        created_at=row[10], usage=orjson.loads(row[11]) if row[11] else {}, verdicts=verdicts,
+    )  # fmt: skip

@@ -1,0 +1,132 @@
+"""Taxonomy model and loader; resolves every spelling of a mode label to its canonical id."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+Numbering = Literal["paper", "legacy"]
+"""'paper': the final MAST paper's codes. 'legacy': the original MAST judge prompt's codes, where 3.2 and 3.3 were
+swapped (3.2 = Incorrect Verification, 3.3 = No or Incomplete Verification)."""
+
+_LEGACY_SWAPS = {"FM-3.2": "FM-3.3", "FM-3.3": "FM-3.2"}
+_CODE = re.compile(r"^\s*(?:FM)?[\s\-_.]*(\d+)\.(\d+)\b", re.IGNORECASE)
+
+
+class TaxonomyError(ValueError):
+    """A taxonomy file that cannot be loaded, or a label that cannot be resolved."""
+
+
+class Category(BaseModel):
+    """A group of failure modes (MAST: FC1, FC2, FC3)."""
+
+    id: str
+    name: str
+    description: str = ""
+
+
+class FailureMode(BaseModel):
+    """One failure mode: id, name, category and what it looks like."""
+
+    id: str = Field(description="Canonical id, 'FM-<category>.<n>'.")
+    name: str
+    category: str = Field(description="Id of the category it belongs to.")
+    definition: str
+    single_agent: str = Field(default="", description="How it shows in a single-agent, tool-using trace.")
+    multi_agent: str = Field(default="", description="How it shows in a multi-agent conversation.")
+    aliases: list[str] = Field(default_factory=list, description="Other names labels may use for it.")
+
+
+class Taxonomy(BaseModel):
+    """A named, versioned set of categories and failure modes."""
+
+    name: str
+    version: str
+    categories: list[Category]
+    modes: list[FailureMode]
+
+    @property
+    def ids(self) -> list[str]:
+        """Canonical mode ids in taxonomy order."""
+        return [m.id for m in self.modes]
+
+    def mode(self, mode_id: str) -> FailureMode:
+        """The mode with canonical id `mode_id` (KeyError if absent)."""
+        for m in self.modes:
+            if m.id == mode_id:
+                return m
+        raise KeyError(mode_id)
+
+    def category_of(self, mode_id: str) -> str:
+        """Category id of a mode."""
+        return self.mode(mode_id).category
+
+    def resolve(self, label: str, *, numbering: Numbering = "paper") -> str | None:
+        """Canonical id for a label such as '1.3', 'FM-1.3', 'fm 1.3 Step Repetition' or 'Step Repetition'.
+
+        A name wins over a code when both are given, since names are unambiguous across MAST versions while
+        codes are not. Returns None when nothing matches.
+        """
+        by_name = self._resolve_name(label)
+        if by_name is not None:
+            return by_name
+        match = _CODE.match(label)
+        if match is None:
+            return None
+        mode_id = f"FM-{int(match.group(1))}.{int(match.group(2))}"
+        if numbering == "legacy" and self.name == "MAST":
+            mode_id = _LEGACY_SWAPS.get(mode_id, mode_id)
+        return mode_id if mode_id in self.ids else None
+
+    def _resolve_name(self, label: str) -> str | None:
+        text = _normalise_name(_CODE.sub("", label, count=1))
+        if not text:
+            return None
+        for m in self.modes:
+            if text in {_normalise_name(n) for n in [m.name, *m.aliases]}:
+                return m.id
+        return None
+
+
+def _normalise_name(text: str) -> str:
+    first_line = text.strip().splitlines()[0] if text.strip() else ""
+    return re.sub(r"[^a-z0-9]+", " ", first_line.lower().replace("’", "'").replace("'", "")).strip()
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Load a taxonomy from a YAML file; None loads the built-in MAST."""
+    if path is None:
+        return mast()
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return _validated(data)
+    except (OSError, yaml.YAMLError, ValidationError, TaxonomyError) as exc:
+        raise TaxonomyError(f"{path}: cannot load taxonomy: {_first_line(exc)}") from exc
+
+
+@lru_cache(maxsize=1)
+def mast() -> Taxonomy:
+    """The built-in MAST taxonomy (14 modes, 3 categories, final-paper numbering)."""
+    text = resources.files("agentmortem.taxonomy").joinpath("mast.yaml").read_text(encoding="utf-8")
+    return _validated(yaml.safe_load(text))
+
+
+def _validated(data: object) -> Taxonomy:
+    taxonomy = Taxonomy.model_validate(data)
+    category_ids = {c.id for c in taxonomy.categories}
+    for m in taxonomy.modes:
+        if m.category not in category_ids:
+            raise TaxonomyError(f"mode {m.id!r} names unknown category {m.category!r}")
+    if len(set(taxonomy.ids)) != len(taxonomy.ids):
+        raise TaxonomyError("duplicate mode ids")
+    return taxonomy
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
