@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from agentmortem.store import Store
+from fake_openai import fake_server  # noqa: F401  (the loopback OpenAI-compatible server fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -8,12 +8,15 @@ from pathlib import Path
 
 from agentmortem.labels import embedded_annotations
 from agentmortem.model import Outcome, Trace
-from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD, finalize_outcome, load_outcomes_file
+from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD, GroundTruth, finalize_outcome, load_outcomes_file
+from agentmortem.outcomes.itbench import load_ground_truths
 from agentmortem.readers import ReadError, read_traces
 from agentmortem.store import Store
 
-BATCH_SIZE = 64
-"""Traces written per transaction: large enough to amortise commits, small enough to bound memory."""
+BATCH_TRACES = 2000
+BATCH_CHARS = 32_000_000
+"""A batch is written in one transaction once it holds BATCH_TRACES traces or BATCH_CHARS characters of step
+content: large enough to amortise each commit's fixed cost, small enough to bound memory."""
 
 
 @dataclass
@@ -42,31 +45,42 @@ def ingest(
     model: str | None = None,
     success_threshold: float = DEFAULT_SUCCESS_THRESHOLD,
     on_trace: Callable[[Trace], None] | None = None,
+    ground_truth: str | Path | None = None,
 ) -> IngestReport:
     """Read every trace under `paths` and store it; bad files are reported in `IngestReport.errors`.
 
     `model` overrides the model name of every trace (for sources that do not record it). Outcomes from
-    `outcomes_file` take precedence over those found beside or inside the traces.
+    `outcomes_file` take precedence over those found beside or inside the traces. `ground_truth` (an ITBench
+    ground-truth YAML or ground_truths.json) scores ITBench runs that have no judge_output.json.
     """
     report = IngestReport()
     external: dict[str, Outcome] = {}
     if outcomes_file is not None:
         try:
-            external = load_outcomes_file(Path(outcomes_file))
+            external = load_outcomes_file(Path(outcomes_file), errors=report.errors)
+        except ReadError as exc:
+            report.errors.append(exc)
+    truths: dict[str, GroundTruth] | None = None
+    if ground_truth is not None:
+        try:
+            truths = load_ground_truths(Path(ground_truth))
         except ReadError as exc:
             report.errors.append(exc)
     batch: list[Trace] = []
+    batch_chars = 0
     for trace in read_traces(paths, report.errors, format=format):
         if model is not None:
             trace.model = model
-        finalize_outcome(trace, external=external, success_threshold=success_threshold)
+        finalize_outcome(trace, external=external, success_threshold=success_threshold, ground_truths=truths)
         report.read += 1
         report.steps += len(trace.steps)
         batch.append(trace)
+        batch_chars += sum(len(step.content) for step in trace.steps)
         if on_trace is not None:
             on_trace(trace)
-        if len(batch) >= BATCH_SIZE:
+        if len(batch) >= BATCH_TRACES or batch_chars >= BATCH_CHARS:
             _flush(store, batch, report)
+            batch_chars = 0
     _flush(store, batch, report)
     return report
 

@@ -1,1 +1,89 @@
-"""Commands of this module are being written."""
+"""`agentmortem agree`: how far one annotator agrees with a reference, per failure mode and overall."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from agentmortem.analysis.agreement import (
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_SEED,
+    AgreementError,
+    AgreementReport,
+    Figures,
+    agreement_in_store,
+)
+from agentmortem.cli.app import app, console, fail, open_store, print_json
+
+
+@app.command("agree")
+def agree_command(
+    annotator: Annotated[str, typer.Option("--annotator", "-a", help="The annotator being checked.")],
+    reference: Annotated[str, typer.Option("--reference", "-r", help="The annotator taken as reference.")],
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples of traces for the kappa intervals.")
+    ] = DEFAULT_BOOTSTRAP,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = DEFAULT_SEED,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Cohen's kappa (95% bootstrap interval), precision, recall, F1 and prevalences of ANNOTATOR vs REFERENCE.
+
+    Only traces both annotated successfully are compared; a mode either side left unknown is excluded from that
+    mode's figures and counted.
+    """
+    with open_store(read_only=True) as store:
+        try:
+            report = agreement_in_store(store, annotator, reference, bootstrap=bootstrap, seed=seed)
+        except AgreementError as exc:
+            fail(str(exc))
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print(report)
+
+
+def _print(report: AgreementReport) -> None:
+    console.print(
+        f"[bold]{report.annotator}[/bold] vs reference [bold]{report.reference}[/bold]: "
+        f"{report.traces_compared} traces compared, {report.traces_only_annotator} only in {report.annotator}, "
+        f"{report.traces_only_reference} only in {report.reference}, "
+        f"{report.failed_annotator + report.failed_reference} failed annotations left out",
+        highlight=False,
+    )
+    table = Table(box=None, padding=(0, 1), header_style="bold")
+    for column in ("mode", "n", "kappa", "95% CI", "P", "R", "F1", "prevA", "prevR", "sup", "unk"):
+        table.add_column(column, justify="left" if column == "mode" else "right", no_wrap=True)
+    for mode in report.modes:
+        unknown = f"{mode.unknown_annotator}/{mode.unknown_reference}"
+        table.add_row(mode.mode_id, *_cells(mode.figures), unknown)
+    table.add_section()
+    table.add_row("micro", *_cells(report.micro), "")
+    macro = report.macro
+    table.add_row(
+        "macro", str(macro.modes), *_kappa(macro.kappa, macro.kappa_low, macro.kappa_high),
+        *map(_num, (macro.precision, macro.recall, macro.f1)),
+    )  # fmt: skip
+    console.print(table)
+    console.print(
+        "n: pairs compared (macro: modes averaged); prevA/prevR: prevalence under annotator/reference; "
+        "sup: reference positives; unk: traces left unknown by annotator/reference.",
+        style="dim", highlight=False,
+    )
+
+
+def _cells(f: Figures) -> list[str]:
+    return [
+        str(f.n), *_kappa(f.kappa, f.kappa_low, f.kappa_high), _num(f.precision), _num(f.recall), _num(f.f1),
+        _num(f.prevalence_annotator), _num(f.prevalence_reference), str(f.support),
+    ]  # fmt: skip
+
+
+def _kappa(value: float | None, low: float | None, high: float | None) -> tuple[str, str]:
+    interval = f"[{low:.2f}, {high:.2f}]" if low is not None and high is not None else "–"
+    return _num(value), interval
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"

@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from agentmortem.store import DB_ENV_VAR, Store, StoreError, default_db_path
 
@@ -52,13 +53,13 @@ def open_store(*, read_only: bool = False) -> Store:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print a one-line error to stderr and exit with `code`."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
     """Print a one-line warning to stderr."""
-    err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -25,6 +25,10 @@ def ingest_command(
         Path | None, typer.Option("--outcomes", help="CSV or JSONL with trace_id, success, score.")
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="Model name for traces that do not say.")] = None,
+    ground_truth: Annotated[
+        Path | None,
+        typer.Option("--ground-truth", help="ITBench ground truth (YAML or ground_truths.json) to score runs with."),
+    ] = None,
     success_threshold: Annotated[
         float, typer.Option("--success-threshold", help="A run succeeds when its score is at least this.")
     ] = DEFAULT_SUCCESS_THRESHOLD,
@@ -40,6 +44,7 @@ def ingest_command(
         report = ingest(
             paths, store, format=format, outcomes_file=outcomes, model=model,
             success_threshold=success_threshold, on_trace=lambda _trace: progress.advance(task),
+            ground_truth=ground_truth,
         )  # fmt: skip
     _print_report(report, as_json=as_json)
     if not report.ok:

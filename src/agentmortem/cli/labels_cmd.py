@@ -1,1 +1,67 @@
-"""Commands of this module are being written."""
+"""`agentmortem import-labels`: failure labels from outside (label JSONL, MAD records) into the store."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agentmortem.cli.app import app, console, err_console, open_store, print_json, warn
+from agentmortem.labels import ImportReport, import_labels
+
+_SHOWN_MISSING = 5
+"""How many missing trace ids the one-line notice names."""
+
+
+class NumberingChoice(StrEnum):
+    """How label codes 3.2 and 3.3 are read."""
+
+    paper = "paper"
+    legacy = "legacy"
+
+
+@app.command("import-labels")
+def import_labels_command(
+    file: Annotated[Path, typer.Argument(help="JSONL rows {trace_id, labels: {mode: 0|1|null}} or a MAD record file.")],
+    annotator: Annotated[
+        str | None,
+        typer.Option("--annotator", help="Annotator name; default: each row's 'annotator' field (MAD: mad-o1)."),
+    ] = None,
+    numbering: Annotated[
+        NumberingChoice,
+        typer.Option("--numbering", help="paper: final MAST codes; legacy: 3.2/3.3 swapped as in the first judge."),
+    ] = NumberingChoice.paper,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Import failure labels as annotations. Exits 1 when a row is bad or names a trace not in the store."""
+    with open_store() as store:
+        report = import_labels(file, store, annotator=annotator, numbering=numbering.value)
+    _print_report(report, as_json=as_json)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_report(report: ImportReport, *, as_json: bool) -> None:
+    for error in report.errors:
+        err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    for message in report.warnings:
+        warn(message)
+    if report.missing:
+        shown = ", ".join(report.missing_ids[:_SHOWN_MISSING])
+        more = f" and {report.missing - _SHOWN_MISSING} more" if report.missing > _SHOWN_MISSING else ""
+        warn(f"{report.missing} traces are not in the store (ingest them first): {shown}{more}")
+    if as_json:
+        print_json(
+            {
+                "rows": report.rows, "imported": report.imported, "missing": report.missing,
+                "missing_ids": report.missing_ids, "errors": [str(e) for e in report.errors],
+                "warnings": report.warnings,
+            }
+        )  # fmt: skip
+        return
+    console.print(
+        f"read {report.rows} label rows: {report.imported} annotations imported, {report.missing} traces missing, "
+        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from agentmortem.cli import (  # noqa: F401  (imported for the commands they register)
     agree_cmd,
     annotate_cmd,
+    export_cmd,
     ingest_cmd,
     itbench_cmd,
     labels_cmd,

@@ -1,1 +1,176 @@
-"""Commands of this module are being written."""
+"""`agentmortem report` (failure signatures over the store) and `agentmortem analyze` (ingest + annotate + report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agentmortem.analysis import AnalysisError, PlaybookError, build_report, load_playbook
+from agentmortem.cli.app import app, console, err_console, fail, open_store, warn
+from agentmortem.engines.local import DEFAULT_CONCURRENCY, annotate_store
+from agentmortem.ingest import ingest
+from agentmortem.judges import get_judge
+from agentmortem.readers import format_names
+from agentmortem.report.json import write_json
+from agentmortem.report.markdown import write_markdown
+from agentmortem.report.report import Report, ReportSettings
+from agentmortem.report.terminal import render_terminal
+from agentmortem.store import Store, StoreError
+
+GroupByOption = Annotated[
+    str, typer.Option("--group-by", "-g", help="model | agent_system | benchmark | metadata.KEY (dots for nesting).")
+]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the report as JSON to FILE.")]
+MdOption = Annotated[Path | None, typer.Option("--md", help="Write a Markdown summary to FILE.")]
+HtmlOption = Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report to FILE.")]
+IsolatedOption = Annotated[
+    int, typer.Option("--isolated-max", help="A failed trace with 1..N distinct modes is an isolated failure.")
+]
+CascadingOption = Annotated[
+    int, typer.Option("--cascading-min", help="A failed trace with at least N distinct modes is a cascade.")
+]
+DrilldownOption = Annotated[int, typer.Option("--max-drilldown", help="Traces kept for the HTML drill-down.")]
+PlaybookOption = Annotated[Path | None, typer.Option("--playbook", help="Interventions YAML (default: built in).")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report to the terminal.")]
+
+_DEFAULTS = ReportSettings()
+
+
+@app.command("report")
+def report_command(
+    annotator: Annotated[
+        str | None, typer.Option("--annotator", "-a", help="Whose annotations (default: the store's only one).")
+    ] = None,
+    group_by: GroupByOption = "model",
+    json_file: JsonOption = None,
+    md_file: MdOption = None,
+    html_file: HtmlOption = None,
+    isolated_max: IsolatedOption = _DEFAULTS.isolated_max,
+    cascading_min: CascadingOption = _DEFAULTS.cascading_min,
+    max_drilldown: DrilldownOption = _DEFAULTS.max_drilldown,
+    playbook: PlaybookOption = None,
+    quiet: QuietOption = False,
+    from_parquet: Annotated[
+        Path | None, typer.Option("--from-parquet", help="Report on an `export --parquet` folder, read in place.")
+    ] = None,
+) -> None:
+    """Failure signatures per group: fatal vs benign modes, isolated vs cascading failures, fixes to try."""
+    settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
+    with _report_source(from_parquet) as store:
+        report = _build(store, annotator, settings, playbook)
+    _emit(report, json_file=json_file, md_file=md_file, html_file=html_file, quiet=quiet)
+
+
+@app.command("analyze")
+def analyze_command(
+    paths: Annotated[list[Path], typer.Argument(help="Trace files or directories (walked recursively).")],
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help=f"Force a trace format: {', '.join(format_names())}.")
+    ] = None,
+    outcomes: Annotated[
+        Path | None, typer.Option("--outcomes", help="CSV or JSONL with trace_id, success, score.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="LLM judge model; without it the offline detectors judge.")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option("--api-key-env", help="Environment variable holding the API key.")
+    ] = None,
+    annotator: Annotated[
+        str | None, typer.Option("--annotator", "-a", help="Name to store the LLM judge's annotations under.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Traces judged at once.")] = DEFAULT_CONCURRENCY,
+    group_by: GroupByOption = "model",
+    json_file: JsonOption = None,
+    md_file: MdOption = None,
+    html_file: HtmlOption = None,
+    isolated_max: IsolatedOption = _DEFAULTS.isolated_max,
+    cascading_min: CascadingOption = _DEFAULTS.cascading_min,
+    max_drilldown: DrilldownOption = _DEFAULTS.max_drilldown,
+    playbook: PlaybookOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
+    if format is not None and format not in format_names():
+        fail(f"unknown format {format!r}; known: {', '.join(format_names())}", code=2)
+    settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
+    judge = _judge(model, base_url=base_url, api_key_env=api_key_env, annotator=annotator)
+    with open_store() as store:
+        ingested = ingest(paths, store, format=format, outcomes_file=outcomes)
+        for error in ingested.errors:
+            err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        annotated = annotate_store(store, judge, concurrency=concurrency)
+        err_console.print(
+            f"read {ingested.read} traces; annotated {annotated.annotated} with {judge.name!r} "
+            f"({annotated.skipped} already done, {annotated.failed} failed)",
+            highlight=False,
+        )
+        for trace_id, reason in annotated.failures[:5]:
+            warn(f"annotation of {trace_id!r} failed: {reason}")
+        report = _build(store, judge.name, settings, playbook)
+    _emit(report, json_file=json_file, md_file=md_file, html_file=html_file, quiet=quiet)
+    if not ingested.ok:
+        raise typer.Exit(1)
+
+
+def _report_source(parquet: Path | None) -> Store:
+    """The store to report on, or a Parquet export opened in place (views, nothing imported)."""
+    if parquet is None:
+        return open_store()
+    try:
+        return Store.from_parquet(parquet)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def _judge(model: str | None, *, base_url: str | None, api_key_env: str | None, annotator: str | None) -> Any:
+    options: dict[str, Any] = {}
+    if model is not None and model not in ("detectors", "mock"):
+        options = {"base_url": base_url, "name": annotator}
+        if api_key_env is not None:
+            options["api_key_env"] = api_key_env
+    try:
+        return get_judge(model, **options)
+    except (ImportError, ValueError, TypeError) as exc:
+        fail(f"cannot set up the judge {model or 'detectors'!r}: {str(exc).splitlines()[0]}", code=2)
+
+
+def _settings(group_by: str, isolated_max: int, cascading_min: int, max_drilldown: int) -> ReportSettings:
+    if isolated_max < 1 or cascading_min <= isolated_max:
+        fail(f"need 1 <= --isolated-max < --cascading-min, got {isolated_max!r} and {cascading_min!r}", code=2)
+    return ReportSettings(
+        group_by=group_by, isolated_max=isolated_max, cascading_min=cascading_min, max_drilldown=max(0, max_drilldown)
+    )
+
+
+def _build(store: Store, annotator: str | None, settings: ReportSettings, playbook: Path | None) -> Report:
+    try:
+        book = load_playbook(playbook) if playbook is not None else None
+        return build_report(store, annotator=annotator, settings=settings, playbook=book)
+    except (AnalysisError, PlaybookError, StoreError) as exc:
+        fail(str(exc))
+
+
+def _emit(report: Report, *, json_file: Path | None, md_file: Path | None, html_file: Path | None, quiet: bool) -> None:
+    if not quiet:
+        for part in render_terminal(report, width=console.width):
+            console.print(part)
+    writers = [(json_file, write_json), (md_file, write_markdown), (html_file, _write_html)]
+    for path, write in writers:
+        if path is None:
+            continue
+        try:
+            write(report, path)
+        except OSError as exc:
+            fail(f"{path}: cannot write: {exc.strerror or exc}")
+        err_console.print(f"wrote {path}", highlight=False)
+
+
+def _write_html(report: Report, path: Path) -> None:
+    # Imported here: the HTML renderer pulls in templates and charts that the other outputs never need.
+    from agentmortem.report.html import render_html
+
+    path.write_text(render_html(report), encoding="utf-8")

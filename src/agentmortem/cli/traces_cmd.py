@@ -75,7 +75,7 @@ def _print_trace(trace: Trace, *, full: bool) -> None:
         text = step.content if full else _preview(step.content or step.tool_args or "")
         pair = f" <->{step.pair_index}" if step.pair_index is not None else ""
         error = " [red]ERROR[/red]" if step.is_error else ""
-        console.print(f"[cyan][step {step.index}][/cyan] {escape(who)}{pair}{error}: {escape(text)}")
+        console.print(f"[cyan]\\[step {step.index}][/cyan] {escape(who)}{pair}{error}: {escape(text)}")
 
 
 def _preview(text: str) -> str:

@@ -26,6 +26,8 @@ class AnnotateReport:
     annotated: int = 0
     failed: int = 0
     skipped: int = 0
+    stopped: int = 0
+    """Traces not judged because `stop` said so (e.g. the cost cap was reached); they are judged on the next run."""
     failures: list[tuple[str, str]] = field(default_factory=list)
     usage: dict[str, float] = field(default_factory=dict)
 
@@ -45,8 +47,13 @@ def annotate_store(
     concurrency: int = DEFAULT_CONCURRENCY,
     redo: bool = False,
     on_annotation: Callable[[Annotation], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> AnnotateReport:
-    """Annotate stored traces with `judge` and store the results; see the module docstring for resume rules."""
+    """Annotate stored traces with `judge` and store the results; see the module docstring for resume rules.
+
+    `stop` is asked before each trace starts; once it returns True no new trace is started (traces already being
+    judged finish), and the traces left over are counted in `stopped`.
+    """
     taxonomy = taxonomy or mast()
     report = AnnotateReport()
     ids = list(trace_ids) if trace_ids is not None else store.trace_ids()
@@ -54,7 +61,7 @@ def annotate_store(
         done = store.annotated_trace_ids(judge.name)
         report.skipped = sum(1 for i in ids if i in done)
         ids = [i for i in ids if i not in done]
-    asyncio.run(_run(store, judge, taxonomy, ids, concurrency, report, on_annotation))
+    asyncio.run(_run(store, judge, taxonomy, ids, concurrency, report, on_annotation, stop))
     return report
 
 
@@ -66,11 +73,15 @@ async def _run(
     concurrency: int,
     report: AnnotateReport,
     on_annotation: Callable[[Annotation], None] | None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     semaphore = asyncio.Semaphore(max(1, concurrency))
 
     async def one(trace: Trace) -> None:
         async with semaphore:
+            if stop is not None and stop():
+                report.stopped += 1
+                return
             annotation = await _judge_safely(judge, trace, taxonomy)
         store.put_annotations([annotation])
         _count(report, annotation)

@@ -17,11 +17,21 @@ class Judge(Protocol):
     annotation with status 'failed' and the reason, never a silent "no failures".
     """
 
-    name: str
-    """Annotator name the annotations are stored under."""
-    kind: AnnotatorKind
-    version: str
-    """Changes whenever the judge could answer differently (prompt version, detector thresholds…)."""
+    # Read-only members, so a judge class may narrow them (e.g. kind: Literal["detectors"]).
+    @property
+    def name(self) -> str:
+        """Annotator name the annotations are stored under."""
+        ...
+
+    @property
+    def kind(self) -> AnnotatorKind:
+        """What sort of annotator this is."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the judge could answer differently (prompt version, detector thresholds…)."""
+        ...
 
     async def judge(self, trace: Trace, taxonomy: Taxonomy) -> Annotation:
         """Annotate one trace."""

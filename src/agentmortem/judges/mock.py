@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from agentmortem.model import Annotation, ModeVerdict, Trace
+from agentmortem.model import Annotation, AnnotatorKind, ModeVerdict, Trace
 from agentmortem.taxonomy import Taxonomy
 
 Script = Callable[[Trace], Sequence[ModeVerdict]] | Sequence[Sequence[ModeVerdict]]
@@ -14,7 +14,7 @@ Script = Callable[[Trace], Sequence[ModeVerdict]] | Sequence[Sequence[ModeVerdic
 class MockJudge:
     """Answers from a script: a callable `trace -> verdicts`, or a list of verdict lists served in turn."""
 
-    kind = "mock"
+    kind: AnnotatorKind = "mock"
 
     def __init__(self, script: Script | None = None, *, name: str = "mock", version: str = "1") -> None:
         self.name = name

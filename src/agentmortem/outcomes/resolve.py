@@ -1,17 +1,56 @@
-"""Settle one trace's outcome from every source that knows something about it. (Placeholder: the outcomes
-helper replaces this with the full precedence rules.)
+"""Settle one trace's outcome from every source that knows something about it.
+
+Sources, highest precedence first (the first that knows wins whole; sources are not blended):
+
+1. an explicit outcomes file given to ingest (`file:<path>`) — the user's word overrides everything;
+2. an ITBench `judge_output.json` beside the run (`itbench-judge`);
+3. the deterministic ITBench scorer, when a ground truth for the run's scenario was given (`itbench-scorer`);
+4. the fields the reader found inside the trace file itself (`trace`).
+
+A score without a success flag gets `success = score >= success_threshold`.
 """
 
 from __future__ import annotations
 
 from agentmortem.model import Outcome, Trace
+from agentmortem.outcomes.itbench import GroundTruth, judge_outcome, scorer_outcome
 
 DEFAULT_SUCCESS_THRESHOLD = 0.5
+"""Score at or above which a run counts as successful. ITBench scores are root-cause recall in [0, 1]; almost every
+scenario has a single root-cause group (46 of them across the 44 published scenarios), so recall is 0 or 1 and any
+threshold in (0, 1] splits runs the same way. 0.5 settles the few multi-root scenarios as "found at least half of
+the root causes", and reads 0–1 rewards from other benchmarks as pass-at-half."""
 
 
-def finalize_outcome(trace: Trace, *, external: dict[str, Outcome], success_threshold: float) -> None:
-    """Set `trace.outcome` from the external table when it has the trace, else keep the reader's."""
+def finalize_outcome(
+    trace: Trace,
+    *,
+    external: dict[str, Outcome],
+    success_threshold: float,
+    ground_truths: dict[str, GroundTruth] | None = None,
+) -> None:
+    """Set `trace.outcome` from the highest-precedence source that knows it (see the module docstring)."""
+    outcome = pick_outcome(trace, external=external, ground_truths=ground_truths)
+    if outcome.success is None and outcome.score is not None:
+        outcome.success = outcome.score >= success_threshold
+    trace.outcome = outcome
+
+
+def pick_outcome(
+    trace: Trace, *, external: dict[str, Outcome], ground_truths: dict[str, GroundTruth] | None = None
+) -> Outcome:
+    """A fresh copy of the outcome of the first source, in precedence order, that has one for the trace."""
     if trace.id in external:
-        trace.outcome = external[trace.id]
-    if trace.outcome.success is None and trace.outcome.score is not None:
-        trace.outcome.success = trace.outcome.score >= success_threshold
+        return external[trace.id].model_copy(deep=True)
+    itbench = trace.metadata.get("itbench")
+    if isinstance(itbench, dict):
+        judged = judge_outcome(itbench.get("judge_output"))
+        if judged is not None:
+            return judged
+        scored = scorer_outcome(trace, ground_truths) if ground_truths else None
+        if scored is not None:
+            return scored
+    outcome = trace.outcome.model_copy(deep=True)
+    if outcome.source is None and (outcome.success is not None or outcome.score is not None):
+        outcome.source = "trace"
+    return outcome

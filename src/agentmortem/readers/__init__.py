@@ -23,6 +23,33 @@ MIN_CONFIDENCE = 0.2
 """Below this sniff confidence a file is reported as an unknown format rather than guessed."""
 
 _SKIP_NAMES = {".DS_Store"}
+_NOT_TRACES = {
+    ".md",
+    ".rst",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".ini",
+    ".cfg",
+    ".py",
+    ".csv",
+    ".tsv",
+    ".parquet",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".svg",
+    ".html",
+    ".pdf",
+    ".duckdb",
+    ".wal",
+    ".gz",
+    ".zip",
+    ".tar",
+}
+"""Suffixes skipped silently while walking a directory (docs, configs, ground truths, outputs); a file with such a
+suffix named explicitly is still read."""
 
 
 def format_names() -> list[str]:
@@ -93,7 +120,7 @@ def _read_path(path: Path, readers: list[Reader], errors: list[ReadError], *, fo
             yield from _read_with(claimed[1], path, errors)
             return
         for child in sorted(path.iterdir()):
-            if child.name not in _SKIP_NAMES and not child.name.startswith("."):
+            if _walkable(child):
                 yield from _read_path(child, readers, errors, forced=forced)
         return
     try:
@@ -102,6 +129,12 @@ def _read_path(path: Path, readers: list[Reader], errors: list[ReadError], *, fo
         errors.append(exc if isinstance(exc, ReadError) else ReadError(path, str(exc)))
         return
     yield from _read_with(reader, path, errors)
+
+
+def _walkable(child: Path) -> bool:
+    if child.name in _SKIP_NAMES or child.name.startswith("."):
+        return False
+    return child.is_dir() or child.suffix.lower() not in _NOT_TRACES
 
 
 def _read_with(reader: Reader, path: Path, errors: list[ReadError]) -> Iterator[Trace]:

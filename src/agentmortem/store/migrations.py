@@ -81,4 +81,32 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "003_llm_request_cache",
+        """
+        -- The LLM judge's answers by cache key (a hash of everything that can change the answer), kept the
+        -- moment each proves usable, and a log of every request sent or served from the cache.
+        CREATE TABLE llm_cache (
+            key VARCHAR PRIMARY KEY,
+            model VARCHAR,
+            answer VARCHAR NOT NULL,
+            usage JSON,
+            created_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE llm_requests (
+            ts TIMESTAMP NOT NULL,
+            key VARCHAR NOT NULL,
+            trace_id VARCHAR,
+            annotator VARCHAR,
+            model VARCHAR,
+            base_url VARCHAR,
+            from_cache BOOLEAN NOT NULL,
+            error VARCHAR,
+            prompt_tokens BIGINT,
+            cached_tokens BIGINT,
+            completion_tokens BIGINT,
+            cost_usd DOUBLE
+        );
+        """,
+    ),
 ]

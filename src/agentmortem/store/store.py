@@ -7,11 +7,12 @@ verdicts) is stored whole or not at all. Bulk writes go through Arrow tables, ne
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import orjson
@@ -31,6 +32,10 @@ def default_db_path() -> str:
 
 class StoreError(Exception):
     """The store cannot be opened or written (one line, naming the database file)."""
+
+
+class ExportExistsError(StoreError):
+    """The folder given to a Parquet export already holds one (and overwriting was not asked for)."""
 
 
 @dataclass
@@ -66,6 +71,33 @@ class AnnotatorSummary:
     traces: int
     failed: int
     present_verdicts: int
+
+
+GroupColumn = Literal["model", "agent_system", "benchmark", "metadata"]
+"""Trace column a report groups by; 'metadata' takes a key (dotted for nested objects)."""
+
+
+@dataclass(frozen=True)
+class CascadeRow:
+    """Cascade aggregates of one group (analysis: failure signatures); mode lists follow the given mode order."""
+
+    group: str
+    population: str  # 'failed', or 'all' for a group without known outcomes
+    located: int  # traces with at least one mode located by an evidence step
+    unlocated: int  # traces with modes present but none located
+    counts: list[int]  # traces where mode i is located
+    positions: list[float | None]  # mean relative position of mode i's first evidence step
+    roots: list[int]  # traces where mode i is (one of) the earliest
+    precedence: list[list[int]]  # [i][j]: traces where mode i first appears strictly before mode j
+
+
+@dataclass(frozen=True)
+class SignatureTables:
+    """The small tables a report is built from (see Store.signature_tables)."""
+
+    masks: list[tuple[str, str, int, int, int]]  # (group, class f/s/u, present mask, known mask, traces)
+    cascade: list[CascadeRow]
+    drilldown: list[tuple[str, str, str]]  # (trace id, group, class), per group best first, groups interleaved
 
 
 _STEP_COLUMNS = [
@@ -149,11 +181,12 @@ class Store:
         with self._transaction():
             existing = self._fingerprints([t.id for t in traces])
             fresh = [t for t in traces if existing.get(t.id) != t.fingerprint]
+            fresh_ids = {t.id for t in fresh}
             replaced = [t.id for t in fresh if t.id in existing]
             if replaced:
                 self._delete_traces(replaced)
             self._insert_traces(fresh)
-            self._upsert_outcomes([(t.id, t.outcome) for t in traces if t in fresh or t.outcome.known])
+            self._upsert_outcomes([(t.id, t.outcome) for t in traces if t.id in fresh_ids or t.outcome.known])
         stats.added = len(fresh) - len(replaced)
         stats.replaced = len(replaced)
         stats.unchanged = len(traces) - len(fresh)
@@ -284,7 +317,7 @@ class Store:
                FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id ORDER BY t.id LIMIT ?""",
             [limit if limit is not None else 2**62],
         ).fetchall()
-        return [TraceSummary(*row[:8], annotators=tuple(row[8])) for row in rows]
+        return [_trace_summary(row) for row in rows]
 
     # -- annotations ----------------------------------------------------------------------------------------
 
@@ -370,6 +403,253 @@ class Store:
         ).fetchall()
         return [AnnotatorSummary(*row) for row in rows]
 
+    # -- scale-out: Parquet interchange -----------------------------------------------------------------------
+
+    def export_parquet(self, directory: str | Path, *, overwrite: bool = False) -> dict[str, int]:
+        """Write the stored tables as hive-partitioned Parquet, one folder per table (see PARQUET_LAYOUT).
+
+        Returns the rows written per table. All tables are copied inside one transaction, so the export is one
+        consistent snapshot. Refuses a table folder that already holds files unless `overwrite` is set.
+        """
+        root = Path(directory)
+        root.mkdir(parents=True, exist_ok=True)
+        self._clear_export(root, overwrite=overwrite)
+        counts: dict[str, int] = {}
+        with self._transaction():
+            for table, (select, partition) in PARQUET_LAYOUT.items():
+                counts[table] = self._copy_parquet(root / table, select, partition)
+        return counts
+
+    @staticmethod
+    def _clear_export(root: Path, *, overwrite: bool) -> None:
+        taken = [root / t for t in PARQUET_LAYOUT if (root / t).is_dir() and any((root / t).iterdir())]
+        if taken and not overwrite:
+            raise ExportExistsError(f"{root}: already holds an export ({taken[0].name}/ has files)")
+        for folder in taken:
+            shutil.rmtree(folder)  # a table that is empty now must not keep the files of an older export
+
+    def _copy_parquet(self, target: Path, select: str, partition: str) -> int:
+        rows = int(self.con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0])  # type: ignore[index]
+        if rows:
+            path = str(target).replace("'", "''")
+            try:
+                self.con.execute(f"COPY ({select}) TO '{path}' (FORMAT PARQUET, PARTITION_BY ({partition}))")
+            except duckdb.Error as exc:
+                raise StoreError(f"{target}: cannot write Parquet: {str(exc).splitlines()[0]}") from exc
+        return rows
+
+    @classmethod
+    def from_parquet(cls, directory: str | Path) -> Store:
+        """A store over a Parquet export, read in place: an in-memory DuckDB whose tables are views on the files.
+
+        Every read query of the Store works unchanged; nothing is copied. Tables without files stay empty.
+        """
+        root = Path(directory)
+        if not any((root / table).is_dir() for table in PARQUET_LAYOUT):
+            raise StoreError(f"{root}: not a Parquet export (none of {', '.join(PARQUET_LAYOUT)} is a folder in it)")
+        store = cls(":memory:")
+        store.path = str(root)
+        for table, (_, partition) in PARQUET_LAYOUT.items():
+            files = sorted((root / table).rglob("*.parquet")) if (root / table).is_dir() else []
+            if files:
+                store._view_over_parquet(table, files, partition)
+        return store
+
+    def _view_over_parquet(self, table: str, files: list[Path], partition: str) -> None:
+        # The view keeps the table's own columns and types, so queries cannot tell it from the table; the
+        # partition key comes back from the folder names, read as text whatever it looks like ("123" stays text).
+        # A column the export predates (added by a later migration) reads as NULL rather than failing the view.
+        listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        options = f"hive_partitioning = true, union_by_name = true, hive_types = {{'{partition}': VARCHAR}}"
+        source = f"read_parquet([{listing}], {options})"
+        present = {row[0] for row in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        columns = self.con.execute(f"DESCRIBE {table}").fetchall()
+        select = ", ".join(_view_column(name, type_, present) for name, type_, *_ in columns)
+        with self._transaction():
+            self.con.execute(f"DROP TABLE {table}")
+            self.con.execute(f"CREATE VIEW {table} AS SELECT {select} FROM {source}")
+
+    # -- analysis: failure signatures (report) ---------------------------------------------------------------
+    # Every figure of a report comes from these aggregations: the million-row work stays inside DuckDB and only
+    # small tables (per group x outcome x mode set; per group x mode pair) come back to Python.
+
+    def signature_accounting(
+        self, annotator: str, *, group_column: GroupColumn = "model", group_key: str | None = None
+    ) -> list[tuple[str, str | None, str, int, float, int]]:
+        """Trace accounting per group for a report.
+
+        Rows: (group, annotation status or None when not annotated, outcome class f/s/u, traces, score sum,
+        traces with a score).
+        """
+        group_sql, params = _group_sql(group_column, group_key)
+        rows = self.con.execute(
+            f"""SELECT {group_sql} AS grp, a.status,
+                       CASE o.success WHEN true THEN 's' WHEN false THEN 'f' ELSE 'u' END AS cls,
+                       count(*), coalesce(fsum(o.score), 0), count(o.score)
+                FROM traces t LEFT JOIN annotations a ON a.trace_id = t.id AND a.annotator = $annotator
+                LEFT JOIN outcomes o ON o.trace_id = t.id
+                GROUP BY ALL ORDER BY ALL""",
+            {**params, "annotator": annotator},
+        ).fetchall()
+        return [(r[0], r[1], r[2], int(r[3]), float(r[4]), int(r[5])) for r in rows]
+
+    def signature_tables(
+        self,
+        annotator: str,
+        mode_ids: Sequence[str],
+        *,
+        group_column: GroupColumn = "model",
+        group_key: str | None = None,
+        drilldown: int = 200,
+    ) -> SignatureTables:
+        """The small tables a failure-signature report is computed from, over traces with an 'ok' annotation.
+
+        One pass groups the annotator's verdicts per trace into bit masks (bit i = mode_ids[i]) and first
+        evidence steps; the rest aggregates that per-trace table. Cascade rows cover failed traces, or all traces
+        of groups where no outcome is known.
+        """
+        if len(mode_ids) > 62:
+            raise StoreError(f"{self.path}: a report handles at most 62 modes, the taxonomy has {len(mode_ids)}")
+        self.con.register("_am_modes", pa.table({"mode_id": list(mode_ids), "bit": list(range(len(mode_ids)))}))
+        try:
+            self._signature_per_trace(annotator, len(mode_ids), group_column, group_key)
+            masks = self.con.execute(
+                "SELECT grp, cls, present_mask, known_mask, count(*) FROM _am_per_trace GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+            no_outcome = sorted({r[0] for r in masks} - {r[0] for r in masks if r[1] != "u"})
+            cascade = self._signature_cascade(len(mode_ids), no_outcome)
+            picks = self._signature_drilldown(drilldown)
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS _am_per_trace")
+            self.con.unregister("_am_modes")
+        return SignatureTables(masks=[tuple(r) for r in masks], cascade=cascade, drilldown=picks)  # type: ignore[misc]
+
+    def _signature_per_trace(self, annotator: str, n_modes: int, column: GroupColumn, key: str | None) -> None:
+        group_sql, params = _group_sql(column, key)
+        firsts = ", ".join(
+            f"min(v.first_step) FILTER (WHERE v.present AND m.bit = {i}) AS f{i}" for i in range(n_modes)
+        )
+        outer = ", ".join(f"pv.f{i}" for i in range(n_modes))
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _am_per_trace AS
+                WITH pv AS (
+                    SELECT v.trace_id,
+                           bit_or(CASE WHEN v.present THEN 1::BIGINT << m.bit ELSE 0::BIGINT END) AS present_mask,
+                           bit_or(CASE WHEN v.present IS NOT NULL THEN 1::BIGINT << m.bit ELSE 0::BIGINT END)
+                               AS known_mask,
+                           {firsts}
+                    FROM verdicts v JOIN _am_modes m ON m.mode_id = v.mode_id
+                    WHERE v.annotator = $annotator GROUP BY v.trace_id)
+                SELECT a.trace_id, {group_sql} AS grp,
+                       CASE o.success WHEN true THEN 's' WHEN false THEN 'f' ELSE 'u' END AS cls, t.n_steps,
+                       coalesce(pv.present_mask, 0) AS present_mask, coalesce(pv.known_mask, 0) AS known_mask,
+                       {outer}
+                FROM annotations a JOIN traces t ON t.id = a.trace_id
+                LEFT JOIN outcomes o ON o.trace_id = a.trace_id
+                LEFT JOIN pv ON pv.trace_id = a.trace_id
+                WHERE a.annotator = $annotator AND a.status = 'ok'""",
+            {**params, "annotator": annotator},
+        )
+
+    def _signature_cascade(self, n: int, no_outcome_groups: list[str]) -> list[CascadeRow]:
+        fs = [f"f{i}" for i in range(n)]
+        per_mode = [
+            # least() skips NULLs, hence the CASE: a trace without the mode must not count as position 1.0.
+            f"count({f}), avg(CASE WHEN {f} IS NOT NULL THEN least(1.0, {f}::DOUBLE / greatest(n_steps - 1, 1)) END),"
+            f" count(*) FILTER (WHERE {f} = root)"
+            for f in fs
+        ]
+        pairs = [f"count(*) FILTER (WHERE {fs[i]} < {fs[j]})" for i in range(n) for j in range(n) if i != j]
+        root = f"least({', '.join(fs)})" if n > 1 else (fs[0] if fs else "NULL::INTEGER")
+        rows = self.con.execute(
+            f"""SELECT grp, count(root), count(*) FILTER (WHERE root IS NULL AND present_mask <> 0),
+                       {", ".join(per_mode + pairs) or "0"}
+                FROM (SELECT *, {root} AS root FROM _am_per_trace
+                      WHERE cls = 'f' OR grp IN (SELECT unnest($groups::VARCHAR[])))
+                GROUP BY grp ORDER BY grp""",
+            {"groups": no_outcome_groups},
+        ).fetchall()
+        return [_cascade_row(row, n, set(no_outcome_groups)) for row in rows]
+
+    def _signature_drilldown(self, limit: int) -> list[tuple[str, str, str]]:
+        # Per group, the `limit` most telling traces: failed first, then unknown outcome, most modes first.
+        if limit <= 0:
+            return []
+        rows = self.con.execute(
+            """SELECT grp, min_by(trace_id, {'c': CASE cls WHEN 'f' THEN 0 WHEN 'u' THEN 1 ELSE 2 END,
+                                             'm': -bit_count(present_mask), 'id': trace_id}, $limit)
+               FROM _am_per_trace GROUP BY grp ORDER BY grp""",
+            {"limit": limit},
+        ).fetchall()
+        ids = [trace_id for _, picked in rows for trace_id in picked]
+        classes = self.con.execute(
+            "SELECT trace_id, grp, cls FROM _am_per_trace WHERE trace_id IN (SELECT unnest($ids::VARCHAR[]))",
+            {"ids": ids},
+        ).fetchall()
+        order = {trace_id: i for i, trace_id in enumerate(ids)}
+        return sorted(((r[0], r[1], r[2]) for r in classes), key=lambda r: order[r[0]])
+
+    def signature_baseline_scan(self, annotator: str) -> list[tuple[str, int, int]]:
+        """Per mode: (mode_id, verdicts, present) in one aggregate scan; the yardstick of benchmarks/report_scale."""
+        rows = self.con.execute(
+            """SELECT mode_id, count(present), count(*) FILTER (WHERE present) FROM verdicts
+               WHERE annotator = ? GROUP BY mode_id ORDER BY mode_id""",
+            [annotator],
+        ).fetchall()
+        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    # -- LLM judge: request cache and request log -----------------------------------------------------------
+
+    def get_cached_answer(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        """The cached raw answer and its usage for a request key, or None."""
+        row = self.con.execute("SELECT answer, usage FROM llm_cache WHERE key = ?", [key]).fetchone()
+        return (row[0], orjson.loads(row[1]) if row[1] else {}) if row is not None else None
+
+    def put_cached_answer(self, key: str, answer: str, usage: dict[str, Any], *, model: str) -> None:
+        """Keep an answer under its request key (committed at once, so a killed run keeps it)."""
+        self.con.execute(
+            "INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?)",
+            [key, model, answer, orjson.dumps(usage).decode(), _now()],
+        )
+
+    def log_llm_request(self, record: dict[str, Any]) -> None:
+        """Append one LLM request (sent or served from the cache) to the request log."""
+        self.con.execute(
+            "INSERT INTO llm_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_now(), *(record.get(name) for name in _LLM_LOG_FIELDS)],
+        )
+
+    def llm_requests(self, *, trace_id: str | None = None) -> list[dict[str, Any]]:
+        """Logged LLM requests, oldest first, optionally for one trace."""
+        where, params = ("WHERE trace_id = ?", [trace_id]) if trace_id is not None else ("", [])
+        cursor = self.con.execute(f"SELECT * FROM llm_requests {where} ORDER BY ts", params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def count_cached_answers(self) -> int:
+        """Number of answers in the LLM request cache."""
+        return int(self.con.execute("SELECT count(*) FROM llm_cache").fetchone()[0])  # type: ignore[index]
+
+
+PARQUET_LAYOUT: dict[str, tuple[str, str]] = {
+    "traces": ("SELECT * FROM traces", "model"),
+    "steps": (
+        "SELECT s.*, t.model FROM steps s JOIN traces t ON t.id = s.trace_id ORDER BY s.trace_id, s.idx",
+        "model",
+    ),
+    "outcomes": ("SELECT o.*, t.model FROM outcomes o JOIN traces t ON t.id = o.trace_id", "model"),
+    "annotations": ("SELECT * FROM annotations", "annotator"),
+    "verdicts": ("SELECT * FROM verdicts", "annotator"),
+}
+"""Parquet export layout: table folder -> (rows, hive partition key). Steps and outcomes carry their trace's model
+as the partition key so one model's folder of every trace-side table is a self-contained slice."""
+
+
+_LLM_LOG_FIELDS = [
+    "key", "trace_id", "annotator", "model", "base_url", "from_cache", "error",
+    "prompt_tokens", "cached_tokens", "completion_tokens", "cost_usd",
+]  # fmt: skip
+
 
 class _Transaction:
     """BEGIN … COMMIT, or ROLLBACK on any exception, so nothing half-written stays."""
@@ -385,6 +665,11 @@ class _Transaction:
             self.con.commit()
         else:
             self.con.rollback()
+
+
+def _view_column(name: str, type_: str, present: set[str]) -> str:
+    value = f'"{name}"' if name in present else "NULL"
+    return f'CAST({value} AS {type_}) AS "{name}"'
 
 
 def _now() -> datetime:
@@ -430,7 +715,8 @@ def _verdicts_table(annotations: list[Annotation]) -> pa.Table:
 
 
 def _annotation_filter(annotator: str | None, trace_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if annotator is not None:
         clauses.append("a.annotator = ?")
         params.append(annotator)
@@ -449,6 +735,11 @@ def _trace_from_row(row: tuple[Any, ...], steps: list[Step]) -> Trace:
     )  # fmt: skip
 
 
+def _trace_summary(row: tuple[Any, ...]) -> TraceSummary:
+    trace_id, fmt, model, system, benchmark, n_steps, success, score, annotators = row
+    return TraceSummary(trace_id, fmt, model, system, benchmark, n_steps, success, score, tuple(annotators))
+
+
 def _verdict_from_row(row: tuple[Any, ...]) -> ModeVerdict:
     return ModeVerdict(
         mode_id=row[2], present=row[3], confidence=row[4],
@@ -462,4 +753,33 @@ def _annotation_from_row(row: tuple[Any, ...], verdicts: list[ModeVerdict]) -> A
         trace_id=row[0], annotator=row[1], annotator_kind=row[2], annotator_version=row[3], taxonomy=row[4],
         taxonomy_version=row[5], status=row[6], error=row[7], summary=row[8] or "", task_completed=row[9],
         created_at=row[10], usage=orjson.loads(row[11]) if row[11] else {}, verdicts=verdicts,
+    )  # fmt: skip
+
+
+def _group_sql(column: GroupColumn, key: str | None) -> tuple[str, dict[str, Any]]:
+    """SQL for a trace's group value (never NULL) and its parameters; only known column names are spliced in."""
+    if column == "metadata":
+        if not key or '"' in key:
+            raise StoreError(f"invalid metadata key {key!r} to group by")
+        # KEY is looked up in the trace's metadata, then in a `metadata` object nested in it: readers that keep a
+        # source record's top-level fields (OpenAI-chat JSONL) leave the record's own metadata one level down.
+        path = "$." + ".".join(f'"{part}"' for part in key.split("."))
+        sql = (
+            "coalesce(json_extract_string(t.metadata, $group_path), json_extract_string(t.metadata, $nested_path),"
+            " '(none)')"
+        )
+        return sql, {"group_path": path, "nested_path": '$."metadata".' + path[2:]}
+    if column not in ("model", "agent_system", "benchmark"):
+        raise StoreError(f"cannot group by {column!r}")
+    return f"coalesce(t.{column}, '(none)')", {}
+
+
+def _cascade_row(row: tuple[Any, ...], n: int, no_outcome_groups: set[str]) -> CascadeRow:
+    per_mode = row[3 : 3 + 3 * n]
+    flat = iter(row[3 + 3 * n :])
+    precedence = [[0 if i == j else int(next(flat)) for j in range(n)] for i in range(n)]
+    return CascadeRow(
+        group=row[0], population="all" if row[0] in no_outcome_groups else "failed", located=int(row[1]),
+        unlocated=int(row[2]), counts=[int(c) for c in per_mode[0::3]], positions=list(per_mode[1::3]),
+        roots=[int(c) for c in per_mode[2::3]], precedence=precedence,
     )  # fmt: skip

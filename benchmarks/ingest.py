@@ -1,0 +1,76 @@
+"""Ingest throughput on the real data in ../shared/data, next to the speed of merely parsing the same bytes.
+
+The floor any reader must pay is parsing the JSON; the target is that a full ingest into the store (read,
+normalise, fingerprint, write in transactions) runs at no less than a third of the parse-only speed.
+Run: .venv/bin/python benchmarks/ingest.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine  # noqa: E402
+
+from agentmortem.ingest import ingest  # noqa: E402
+from agentmortem.store import Store  # noqa: E402
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+SOURCES = ["mad-openai/ag2_gpt4o.jsonl", "mad-openai/metagpt_gpt4o.jsonl", "mad-original", "itbench/agent_outputs"]
+REPEATS = 3
+
+
+def trace_files() -> list[Path]:
+    files: list[Path] = []
+    for source in SOURCES:
+        path = DATA / source
+        files += sorted(p for p in path.rglob("*") if p.suffix in {".json", ".jsonl"}) if path.is_dir() else [path]
+    return files
+
+
+def parse_only(files: list[Path]) -> float:
+    """Seconds to read and orjson-parse every file (JSONL line by line)."""
+    start = time.perf_counter()
+    for path in files:
+        data = path.read_bytes()
+        if path.suffix == ".jsonl":
+            for line in data.splitlines():
+                if line.strip():
+                    orjson.loads(line)
+        else:
+            orjson.loads(data)
+    return time.perf_counter() - start
+
+
+def full_ingest() -> tuple[float, int, int]:
+    """Seconds for a full ingest into a fresh store; traces and errors."""
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "bench.duckdb") as store:
+        start = time.perf_counter()
+        report = ingest([DATA / s for s in SOURCES], store)
+        return time.perf_counter() - start, report.read, len(report.errors)
+
+
+def main() -> None:
+    if not DATA.exists():
+        print(f"skipped: {DATA} is absent (see the README's data section)")
+        return
+    files = trace_files()
+    megabytes = sum(p.stat().st_size for p in files) / 1e6
+    parse_s = min(parse_only(files) for _ in range(REPEATS))
+    runs = [full_ingest() for _ in range(REPEATS)]
+    ingest_s, traces, errors = min(runs)
+    print(f"machine: {machine()}")
+    print(f"input: {len(files)} files, {megabytes:.1f} MB, {traces} traces, {errors} read errors")
+    print(f"parse only (orjson): {megabytes / parse_s:8.1f} MB/s  ({parse_s * 1000:.0f} ms)")
+    print(f"full ingest:        {megabytes / ingest_s:8.1f} MB/s  ({ingest_s * 1000:.0f} ms, {traces / ingest_s:.0f} traces/s)")
+    ratio = parse_s / ingest_s
+    print(f"ingest speed / parse-only speed: {ratio:.2f} (target >= 0.33: {'met' if ratio >= 1 / 3 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

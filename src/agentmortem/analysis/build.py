@@ -1,0 +1,196 @@
+"""build_report: one annotator's annotations and the traces' outcomes in the store, turned into a typed Report.
+
+The store does the heavy lifting in SQL (see Store.signature_tables); this module only assembles small tables.
+Traces whose annotation failed, and traces the annotator has not seen, are excluded and counted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from agentmortem.analysis.cascade import cascade_view
+from agentmortem.analysis.compare import compare_groups
+from agentmortem.analysis.drilldown import choose, trace_details
+from agentmortem.analysis.fatality import mode_stats, ranking
+from agentmortem.analysis.headline import dominant_mode, headline, profile_of
+from agentmortem.analysis.playbook import Playbook, rank_interventions
+from agentmortem.analysis.signatures import (
+    GroupMasks,
+    category_stats,
+    cooccurrence,
+    distribution,
+    failure_shape,
+    mode_counts,
+)
+from agentmortem.analysis.stats import share
+from agentmortem.report.report import (
+    CategoryInfo,
+    GroupReport,
+    ModeInfo,
+    Report,
+    ReportSettings,
+    Totals,
+)
+from agentmortem.store import Store
+from agentmortem.store.store import CascadeRow, GroupColumn
+from agentmortem.taxonomy import Taxonomy, mast
+
+GROUP_COLUMNS = ("model", "agent_system", "benchmark")
+
+
+class AnalysisError(ValueError):
+    """A report that cannot be built as asked (one line, says why)."""
+
+
+def parse_group_by(group_by: str) -> tuple[GroupColumn, str | None]:
+    """'model' | 'agent_system' | 'benchmark' | 'metadata.KEY' as (column, key)."""
+    if group_by in GROUP_COLUMNS:
+        return cast(GroupColumn, group_by), None
+    if group_by.startswith("metadata.") and len(group_by) > len("metadata.") and '"' not in group_by:
+        return "metadata", group_by[len("metadata.") :]
+    raise AnalysisError(f"cannot group by {group_by!r}: use model, agent_system, benchmark or metadata.KEY")
+
+
+def resolve_annotator(store: Store, annotator: str | None) -> str:
+    """The annotator to report on: the one asked for, or the store's only one."""
+    names = [a.annotator for a in store.annotators()]
+    if annotator is not None:
+        if annotator not in names:
+            raise AnalysisError(f"no annotations by {annotator!r} in {store.path}; annotators: {_listing(names)}")
+        return annotator
+    if not names:
+        raise AnalysisError(f"no annotations in {store.path}: run `annotate` (or `analyze`) first")
+    if len(names) > 1:
+        raise AnalysisError(f"several annotators in {store.path}, pick one with --annotator: {_listing(names)}")
+    return names[0]
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(names) if names else "(none)"
+
+
+def build_report(
+    store: Store,
+    *,
+    annotator: str | None = None,
+    settings: ReportSettings | None = None,
+    taxonomy: Taxonomy | None = None,
+    playbook: Playbook | None = None,
+) -> Report:
+    """Build the failure-signature Report of `annotator` (default: the store's only one) over the whole store."""
+    settings = settings or ReportSettings()
+    taxonomy = taxonomy or mast()
+    column, key = parse_group_by(settings.group_by)
+    annotator = resolve_annotator(store, annotator)
+    modes = [ModeInfo(id=m.id, name=m.name, category=m.category) for m in taxonomy.modes]
+    categories = [CategoryInfo(id=c.id, name=c.name) for c in taxonomy.categories]
+    accounting = _accounting(store.signature_accounting(annotator, group_column=column, group_key=key))
+    tables = store.signature_tables(
+        annotator, taxonomy.ids, group_column=column, group_key=key, drilldown=settings.max_drilldown
+    )
+    masks = _masks_by_group(tables.masks, len(modes))
+    cascades = {row.group: row for row in tables.cascade}
+    groups = [
+        _group(name, group_masks, accounting.get(name, {}), cascades.get(name), modes, categories, settings, playbook)
+        for name, group_masks in masks.items()
+    ]
+    groups.sort(key=lambda g: (-g.traces, g.group))
+    counts = {name: mode_counts(m) for name, m in masks.items()}
+    chosen = choose(tables.drilldown, settings.max_drilldown)
+    return Report(
+        generated_at=datetime.now(UTC), annotator=annotator, taxonomy=taxonomy.name,
+        taxonomy_version=taxonomy.version, settings=settings, modes=modes, categories=categories,
+        totals=_totals(store, accounting, groups), outcomes_known=any(g.failed + g.succeeded for g in groups),
+        notes=_notes(groups, accounting, settings), groups=groups,
+        comparisons=compare_groups(counts, {g.group: g.traces for g in groups}, modes, settings),
+        drilldown=trace_details(store, annotator, chosen, taxonomy, settings),
+        drilldown_candidates=sum(g.traces for g in groups),
+    )  # fmt: skip
+
+
+def _accounting(rows: list[tuple[str, str | None, str, int, float, int]]) -> dict[str, dict[str, float]]:
+    """Per group: failed annotations, not annotated, and score sums over analysed traces."""
+    out: dict[str, dict[str, float]] = {}
+    for group, status, _cls, traces, score_sum, scored in rows:
+        acc = out.setdefault(group, {"failed_annotations": 0, "not_annotated": 0, "score_sum": 0.0, "scored": 0})
+        if status is None:
+            acc["not_annotated"] += traces
+        elif status != "ok":
+            acc["failed_annotations"] += traces
+        else:
+            acc["score_sum"] += score_sum
+            acc["scored"] += scored
+    return out
+
+
+def _masks_by_group(rows: list[tuple[str, str, int, int, int]], n_modes: int) -> dict[str, GroupMasks]:
+    by_group: dict[str, list[tuple[str, int, int, int]]] = {}
+    for group, cls, present, known, traces in rows:
+        by_group.setdefault(group, []).append((cls, present, known, traces))
+    return {group: GroupMasks.from_rows(group_rows, n_modes) for group, group_rows in by_group.items()}
+
+
+def _group(
+    name: str,
+    masks: GroupMasks,
+    acc: dict[str, Any],
+    cascade: CascadeRow | None,
+    modes: list[ModeInfo],
+    categories: list[CategoryInfo],
+    settings: ReportSettings,
+    playbook: Playbook | None,
+) -> GroupReport:
+    failed, succeeded = masks.only("f").traces, masks.only("s").traces
+    stats = mode_stats(modes, mode_counts(masks), settings)
+    per_failed, per_success = distribution(masks.only("f")), distribution(masks.only("s"))
+    isolated, cascading, no_mode = failure_shape(per_failed, settings)
+    use_failed = failed + succeeded > 0  # with outcomes, a signature is about failed traces; without, all
+    population = per_failed if use_failed else distribution(masks)
+    profile = profile_of(population, settings)
+    both, lift = cooccurrence(masks)
+    success_rate = share(succeeded, failed + succeeded)
+    return GroupReport(
+        group=name, traces=masks.traces, failed=failed, succeeded=succeeded,
+        unknown_outcome=masks.only("u").traces, failed_annotations=int(acc.get("failed_annotations", 0)),
+        not_annotated=int(acc.get("not_annotated", 0)), success_rate=success_rate,
+        mean_score=share(acc.get("score_sum", 0.0), acc.get("scored", 0)),
+        headline=headline(name, profile=profile, population=population, use_failed=use_failed,
+                          success_rate=success_rate, dominant=dominant_mode(stats, use_failed=use_failed)),
+        profile=profile, modes_per_trace=distribution(masks), modes_per_failed_trace=per_failed,
+        modes_per_successful_trace=per_success, isolated_share=isolated, cascading_share=cascading,
+        no_mode_share=no_mode, categories=category_stats(masks, modes, categories), modes=stats,
+        ranking=ranking(stats),
+        cascade=cascade_view(cascade, modes, both, lift, has_outcomes=bool(failed + succeeded)),
+        interventions=rank_interventions(stats, failed=failed, succeeded=succeeded, playbook=playbook),
+    )  # fmt: skip
+
+
+def _totals(store: Store, accounting: dict[str, dict[str, float]], groups: list[GroupReport]) -> Totals:
+    failed_annotations = int(sum(a["failed_annotations"] for a in accounting.values()))
+    not_annotated = int(sum(a["not_annotated"] for a in accounting.values()))
+    in_store = store.count_traces()
+    return Totals(
+        traces_in_store=in_store, annotated=in_store - failed_annotations - not_annotated,
+        failed_annotations=failed_annotations, not_annotated=not_annotated,
+        outcome_known=sum(g.failed + g.succeeded for g in groups),
+    )  # fmt: skip
+
+
+def _notes(groups: list[GroupReport], accounting: dict[str, dict[str, float]], settings: ReportSettings) -> list[str]:
+    notes = []
+    if not any(g.failed + g.succeeded for g in groups):
+        notes.append(
+            "No outcome is known for any analysed trace: prevalences are over all traces, every fatality verdict "
+            "is inconclusive, and the cascade view covers all traces."
+        )
+    excluded = sum(int(a["failed_annotations"]) for a in accounting.values())
+    if excluded:
+        notes.append(f"{excluded} traces excluded because their annotation failed.")
+    empty = sorted(set(accounting) - {g.group for g in groups})
+    if empty:
+        notes.append(f"Groups with no analysed trace (left out): {', '.join(empty)}.")
+    notes.append(
+        f"Isolated failure = 1..{settings.isolated_max} distinct modes; cascading = {settings.cascading_min} or more."
+    )
+    return notes

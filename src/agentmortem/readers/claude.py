@@ -1,0 +1,310 @@
+"""Claude Code session logs and Anthropic Messages conversations.
+
+Claude Code writes one JSON Lines file per session (`~/.claude/projects/<project>/<session>.jsonl`). Rows have a
+`type`: `user` and `assistant` rows carry a Messages-API `message` (`role`, `content` string or blocks, `model`,
+`usage`, `id`); `system` rows are harness notices (compaction, hooks, API errors); `summary` rows title the session;
+bookkeeping rows (`file-history-snapshot`, `queue-operation`, …) are counted and skipped. Every row has a `uuid`
+(rows replayed on resume repeat it and are read once), `sessionId`, `timestamp`, and `isSidechain`, true for the
+rows of a sub-agent (Task tool), which also carry an `agentId`.
+
+How rows become steps:
+
+- Content blocks follow `anthropic_blocks`: text → message, thinking → message marked `…:thinking`, tool_use →
+  tool_call, tool_result → tool_result paired by id. `source_type` is `claude:<row type>` plus the block kind, and
+  `claude:user/meta` or `claude:user/compact_summary` for harness-injected user rows.
+- `system` rows → `event` steps (`claude:system/<subtype>`), `is_error` when their level is `error`.
+- Sub-agent rows keep their agent: `agent-<agentId>` (or `sidechain` when no id is given); main-chain rows have none.
+- Claude Code splits one API response over several rows that repeat its `usage`; tokens are counted once per
+  response id, on its first step. `input_tokens` is the whole prompt: fresh plus cache-creation plus cache-read.
+- Trace id is the `sessionId`; a file holding only one sub-agent's rows gets `<sessionId>/agent-<agentId>`.
+
+Anthropic Messages: a JSON object with `messages` (and optional `system`, `model`, `id`), a list of messages, or
+JSON Lines of such objects (batch rows nesting them under `params` too); trace id from `id` / `custom_id`, else the
+file name (with the line number for JSON Lines).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from agentmortem.model import Trace, make_steps
+from agentmortem.readers.anthropic_blocks import RawStep, content_steps, text_of
+from agentmortem.readers.base import ReadError
+from agentmortem.readers.jsonio import load_records
+
+_ID_KEYS = ("sessionId", "uuid", "leafUuid", "parentUuid", "messageId")
+_HEAD_ANTHROPIC = ('"tool_use"', '"tool_result"', '"tool_use_id"', '"thinking"', '"stop_reason"', '"anthropic_version"')
+_SYNTHETIC_MODEL = "<synthetic>"
+_CLAUDE_MODEL = re.compile(r'"model"\s*:\s*"claude')
+_SYSTEM_KEY = re.compile(r'"system"\s*:')
+
+
+class ClaudeReader:
+    """Reads Claude Code session JSONL and Anthropic Messages conversations."""
+
+    name: ClassVar[str] = "claude"
+    description: ClassVar[str] = "Claude Code session JSONL and Anthropic Messages JSON (content blocks)"
+
+    def sniff(self, path: Path, head: str) -> float:
+        """Certain for Claude Code rows; confident for messages that use Anthropic-only blocks or fields."""
+        stripped = head.lstrip()
+        if not stripped.startswith(("{", "[")):
+            return 0.0
+        if '"sessionId"' in head and ('"parentUuid"' in head or '"isSidechain"' in head):
+            return 0.95
+        if '"leafUuid"' in head and '"summary"' in head:
+            return 0.9
+        if '"messages"' not in head and not (stripped.startswith("[") and '"role"' in head):
+            return 0.0
+        anthropic = any(marker in head for marker in _HEAD_ANTHROPIC) or _CLAUDE_MODEL.search(head) is not None
+        return 0.92 if anthropic or _top_level_system(stripped) else 0.0
+
+    def read(self, path: Path, errors: list[ReadError]) -> Iterator[Trace]:
+        """Yield the session (Claude Code) or the conversations (Messages) in `path`."""
+        is_lines, records = load_records(path, errors)
+        if not is_lines:
+            yield from _document_traces(path, next(records)[1], errors)
+            return
+        session = _Session(path)
+        for line, value in records:
+            if is_code_row(value):
+                session.add_row(value, line, errors)
+            elif _request_of(value) is not None:
+                try:
+                    yield messages_trace(path, value, default_id=f"{path.stem}:{line}", line=line)
+                except ReadError as exc:
+                    errors.append(exc)
+            else:
+                errors.append(ReadError(path, "neither a Claude Code row nor a Messages object", line=line))
+        if session.steps:
+            yield session.to_trace()
+
+
+def _top_level_system(head: str) -> bool:
+    """A `"system":` key in an object holding messages: the Messages API's, not a chat-completions role."""
+    return head.startswith("{") and _SYSTEM_KEY.search(head) is not None
+
+
+def is_code_row(value: Any) -> bool:
+    """True for a Claude Code session row (a typed row with session bookkeeping ids)."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("type"), str)
+        and "messages" not in value
+        and any(key in value for key in _ID_KEYS)
+    )
+
+
+def _document_traces(path: Path, document: Any, errors: list[ReadError]) -> Iterator[Trace]:
+    """Traces of a whole-file JSON document: one Messages object, a message list, or Claude Code rows."""
+    if is_code_row(document) or (isinstance(document, list) and document and all(map(is_code_row, document))):
+        session = _Session(path)
+        for row in document if isinstance(document, list) else [document]:
+            session.add_row(row, None, errors)
+        if session.steps:
+            yield session.to_trace()
+        return
+    if isinstance(document, list):
+        document = {"messages": document}
+    if _request_of(document) is None:
+        raise ReadError(path, "not a Claude Code session or an Anthropic Messages object (no 'messages' list)")
+    yield messages_trace(path, document, default_id=path.stem, line=None)
+
+
+def _request_of(value: Any) -> dict[str, Any] | None:
+    """The Messages request in `value` (itself, or a batch row's `params`), or None."""
+    if not isinstance(value, dict):
+        return None
+    params = value.get("params")
+    request: dict[str, Any] = params if isinstance(params, dict) else value
+    return request if isinstance(request.get("messages"), list) else None
+
+
+def messages_trace(path: Path, value: dict[str, Any], *, default_id: str, line: int | None) -> Trace:
+    """The trace of one Anthropic Messages conversation."""
+    request = _request_of(value)
+    if request is None:
+        raise ReadError(path, "no 'messages' list", line=line)
+    raw: list[RawStep] = []
+    if request.get("system"):
+        raw.append(
+            {
+                "kind": "system",
+                "role": "system",
+                "content": text_of(request["system"]),
+                "source_type": "anthropic:system",
+            }
+        )
+    for index, message in enumerate(request["messages"]):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise ReadError(path, f"messages[{index}] is not an object with a 'role'", line=line)
+        role = message["role"]
+        raw.extend(content_steps(role, message.get("content"), source=f"anthropic:{role}"))
+    trace_id = value.get("id") or value.get("custom_id") or default_id
+    return Trace(
+        id=str(trace_id),
+        source_format="claude",
+        source_path=str(path),
+        model=request.get("model") if isinstance(request.get("model"), str) else None,
+        agent_system=None,
+        task=_first_user_text(raw),
+        metadata={k: v for k, v in request.items() if k in ("max_tokens", "temperature", "metadata")},
+        steps=make_steps(raw),
+    ).with_fingerprint()
+
+
+def _first_user_text(raw: list[RawStep]) -> str | None:
+    return next((s["content"] for s in raw if s["kind"] == "message" and s["role"] == "user" and s["content"]), None)
+
+
+class _Session:
+    """Accumulates the rows of one Claude Code session file into steps and metadata."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.steps: list[RawStep] = []
+        self.seen_rows: set[str] = set()
+        self.counted_responses: set[str] = set()
+        self.models: Counter[str] = Counter()
+        self.ignored: Counter[str] = Counter()
+        self.info: dict[str, Any] = {}
+        self.summaries: list[str] = []
+        self.agent_ids: set[str] = set()
+        self.main_rows = 0
+
+    def add_row(self, row: dict[str, Any], line: int | None, errors: list[ReadError]) -> None:
+        """Read one row; a malformed row is reported in `errors` and skipped."""
+        uuid = row.get("uuid")
+        if isinstance(uuid, str):
+            if uuid in self.seen_rows:
+                return  # replayed when a session is resumed
+            self.seen_rows.add(uuid)
+        kind = row["type"]
+        if kind in ("user", "assistant"):
+            self._message_row(row, line, errors)
+        elif kind == "system":
+            self._remember(row)
+            self.steps.append(_system_event(row))
+        elif kind == "summary":
+            self.summaries.append(str(row.get("summary", "")))
+        else:
+            self.ignored[kind] += 1
+
+    def _message_row(self, row: dict[str, Any], line: int | None, errors: list[ReadError]) -> None:
+        message = row.get("message")
+        if not isinstance(message, dict):
+            errors.append(ReadError(self.path, f"{row['type']} row has no 'message' object", line=line))
+            return
+        self._remember(row)
+        role = str(message.get("role") or row["type"])
+        steps = content_steps(role, message.get("content"), source=_row_source(row))
+        stamp = {"timestamp": _timestamp(row.get("timestamp")), "agent": _agent(row)}
+        for step in steps:
+            step.update(stamp)
+            if row.get("isApiErrorMessage"):
+                step["is_error"] = True
+        if row["type"] == "assistant":
+            self._count_model_and_usage(message, steps)
+        self.steps.extend(steps)
+
+    def _count_model_and_usage(self, message: dict[str, Any], steps: list[RawStep]) -> None:
+        model = message.get("model")
+        if isinstance(model, str) and model != _SYNTHETIC_MODEL:
+            self.models[model] += 1
+        response_id = str(message.get("id") or id(message))
+        usage = message.get("usage")
+        if steps and isinstance(usage, dict) and response_id not in self.counted_responses:
+            self.counted_responses.add(response_id)
+            steps[0]["input_tokens"], steps[0]["output_tokens"] = _usage_tokens(usage)
+
+    def _remember(self, row: dict[str, Any]) -> None:
+        for key in ("sessionId", "cwd", "version", "gitBranch", "slug"):
+            if key in row and key not in self.info:
+                self.info[key] = row[key]
+        if row.get("isSidechain"):
+            self.agent_ids.add(str(row.get("agentId") or ""))
+        else:
+            self.main_rows += 1
+
+    def to_trace(self) -> Trace:
+        """The session as one trace."""
+        models = self.models.most_common(1)
+        return Trace(
+            id=self._trace_id(),
+            source_format="claude",
+            source_path=str(self.path),
+            model=models[0][0] if models else None,
+            agent_system="claude-code",
+            task=_first_user_text([s for s in self.steps if s.get("source_type") == "claude:user"]),
+            metadata={"claude": self._metadata()},
+            steps=make_steps(self.steps),
+        ).with_fingerprint()
+
+    def _trace_id(self) -> str:
+        session = str(self.info.get("sessionId") or self.path.stem)
+        if self.main_rows == 0 and len(self.agent_ids) == 1 and "" not in self.agent_ids:
+            return f"{session}/agent-{next(iter(self.agent_ids))}"
+        return session
+
+    def _metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {_snake(k): v for k, v in self.info.items()}
+        if self.summaries:
+            meta["summaries"] = self.summaries
+        if self.ignored:
+            meta["ignored_rows"] = dict(sorted(self.ignored.items()))
+        if len(self.models) > 1:
+            meta["models"] = sorted(self.models)
+        return meta
+
+
+def _row_source(row: dict[str, Any]) -> str:
+    if row.get("isCompactSummary"):
+        return "claude:user/compact_summary"
+    if row.get("isMeta"):
+        return f"claude:{row['type']}/meta"
+    return f"claude:{row['type']}"
+
+
+def _system_event(row: dict[str, Any]) -> RawStep:
+    subtype = row.get("subtype") or row.get("level") or "notice"
+    return {
+        "kind": "event",
+        "role": "system",
+        "content": text_of(row.get("content")),
+        "is_error": row.get("level") == "error",
+        "timestamp": _timestamp(row.get("timestamp")),
+        "agent": _agent(row),
+        "source_type": f"claude:system/{subtype}",
+    }
+
+
+def _agent(row: dict[str, Any]) -> str | None:
+    if not row.get("isSidechain"):
+        return None
+    return f"agent-{row['agentId']}" if row.get("agentId") else "sidechain"
+
+
+def _usage_tokens(usage: dict[str, Any]) -> tuple[int | None, int | None]:
+    prompt_keys = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    prompt = [usage[k] for k in prompt_keys if isinstance(usage.get(k), int)]
+    output = usage.get("output_tokens")
+    return (sum(prompt) if prompt else None), (output if isinstance(output, int) else None)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """ISO 8601 timestamps as Claude Code writes them; anything unparseable is left out rather than guessed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _snake(key: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)

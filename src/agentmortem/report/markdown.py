@@ -1,0 +1,103 @@
+"""The Markdown form of a Report: a summary fit for a pull request or an issue (no trace text, numbers only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from agentmortem.report.format import num, pct, points, prob, ratio, relative
+from agentmortem.report.report import Comparison, GroupReport, Report
+
+MAX_COMPARISONS = 10
+"""Significant across-group differences listed at most (the JSON has them all)."""
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown text."""
+    parts: list[str] = [f"# Failure signatures — {_escape(report.annotator)} on {report.taxonomy}", ""]
+    parts += [f"- {_escape(g.headline)}" for g in report.groups] + [""]
+    parts += _overview(report) + [""]
+    for group in report.groups:
+        parts += _group_section(report, group) + [""]
+    parts += _comparisons(report.comparisons) + [""]
+    parts += _notes(report)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_markdown(report: Report, path: str | Path) -> None:
+    """Write the report's Markdown to `path`."""
+    Path(path).write_text(render_markdown(report), encoding="utf-8")
+
+
+def _overview(report: Report) -> list[str]:
+    header = ["group", "traces", "failed", "succeeded", "success", "mean score", "modes / failed trace",
+              "isolated", "cascading", "profile"]  # fmt: skip
+    rows = [
+        [_escape(g.group), str(g.traces), str(g.failed), str(g.succeeded), pct(g.success_rate),
+         num(g.mean_score, digits=2), num(g.modes_per_failed_trace.mean), pct(g.isolated_share),
+         pct(g.cascading_share), g.profile]
+        for g in report.groups
+    ]  # fmt: skip
+    return ["## Overview", "", *_table(header, rows)]
+
+
+def _group_section(report: Report, group: GroupReport) -> list[str]:
+    lines = [f"## {_escape(group.group)}", "", _escape(group.headline), ""]
+    failed, success = group.modes_per_failed_trace, group.modes_per_successful_trace
+    lines.append(
+        f"Modes per failed trace: mean {num(failed.mean)}, median {num(failed.median)}; per successful trace: "
+        f"mean {num(success.mean)}, median {num(success.median)}. Categories: "
+        + ", ".join(f"{c.id} {pct(c.share_of_occurrences)}" for c in group.categories)
+        + "."
+    )
+    lines += ["", *_mode_table(group)]
+    if group.interventions:
+        lines += ["", "**Top interventions**", ""]
+        lines += [f"{i}. **{_escape(x.title)}** — {_escape(x.why)}" for i, x in enumerate(group.interventions, 1)]
+    return lines
+
+
+def _mode_table(group: GroupReport) -> list[str]:
+    header = ["rank", "mode", "failed", "succeeded", "all", "diff", "relative", "OR [95% CI]", "q", "verdict"]
+    stats = sorted(group.modes, key=lambda s: (s.rank is None, s.rank or 0, s.id))
+    rows = [
+        [str(s.rank or "–"), f"{s.id} {_escape(s.name)}", pct(s.prevalence_failed), pct(s.prevalence_succeeded),
+         pct(s.prevalence), points(s.difference_points), relative(s.relative_increase, s.relative_increase_kind),
+         ratio(s.odds_ratio, s.ci95), prob(s.q_value), f"**{s.verdict}**" if s.verdict == "fatal" else s.verdict]
+        for s in stats
+        if s.present or s.known
+    ]  # fmt: skip
+    return _table(header, rows)
+
+
+def _comparisons(comparisons: Sequence[Comparison]) -> list[str]:
+    significant = [c for c in comparisons if c.significant][:MAX_COMPARISONS]
+    lines = ["## Differences between groups", ""]
+    if not significant:
+        return [*lines, "No mode differs significantly between groups (BH q-value cut)."]
+    return lines + [f"- {_escape(c.statement)}" for c in significant]
+
+
+def _notes(report: Report) -> list[str]:
+    s = report.settings
+    rules = (
+        f"Verdicts: fatal when OR > 1 and q ≤ {s.q_max}; benign when present in ≥ {pct(s.benign_min_prevalence)} of "
+        f"successes and OR upper bound < {s.benign_max_or} (or significantly protective); inconclusive below "
+        f"{s.min_class_traces} traces per outcome class or {s.min_present} occurrences. OR: {s.ci_method}."
+    )
+    totals = report.totals
+    accounting = (
+        f"{totals.annotated} of {totals.traces_in_store} traces analysed; {totals.failed_annotations} excluded "
+        f"(failed annotation), {totals.not_annotated} not annotated by {_escape(report.annotator)}."
+    )
+    return ["## Notes", "", *(f"- {_escape(n)}" for n in report.notes), f"- {accounting}", f"- {rules}"]
+
+
+def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _escape(text: str) -> str:
+    # Group names and headlines come from trace metadata: keep them from breaking tables or injecting markup.
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
