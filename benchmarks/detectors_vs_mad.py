@@ -15,7 +15,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine  # noqa: E402
-
 from agentmortem.analysis.agreement import AgreementReport, agreement_in_store  # noqa: E402
 from agentmortem.engines import annotate_store  # noqa: E402
 from agentmortem.ingest import ingest  # noqa: E402
@@ -53,7 +52,7 @@ def markdown(report: AgreementReport) -> str:
         f = mode.figures
         label = f"{mode.mode_id} {names[mode.mode_id]}"
         if f.n == 0:
-            rows.append(f"| {label} | 0 | not covered | | | | | |")
+            rows.append(f"| {label} | 0 | unknown on every trace | | | | | |")
             continue
         rows.append(f"| {label} | {f.n} | {_kappa(f.kappa, f.kappa_low, f.kappa_high)} | {_n(f.precision)} | "
                     f"{_n(f.recall)} | {_n(f.f1)} | {f.support} | {f.tp + f.fp} |")  # fmt: skip

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _machine import machine
-
 from agentmortem.analysis import build_report
 from agentmortem.report import ReportSettings
 from agentmortem.report.json import render_json

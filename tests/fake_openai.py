@@ -95,7 +95,7 @@ class FakeOpenAI:
         self.cached_tokens = 0
         self._lock = threading.Lock()
         self._count = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -130,6 +130,11 @@ class FakeOpenAI:
         if fault is None and self.fault_rule is not None:
             fault = self.fault_rule(number)
         return number, fault
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog of 5 drops bursts of concurrent connects, which then wait a whole SYN retry.
+    request_queue_size = 256
 
 
 def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:

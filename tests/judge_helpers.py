@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fake_openai import FakeOpenAI, Received, all_absent, steps_in
-
 from agentmortem.judges.llm import LLMJudge, MemoryCache, RetryPolicy
 from agentmortem.model import Annotation, Trace, make_steps
 from agentmortem.taxonomy import mast
+from fake_openai import FakeOpenAI, Received, all_absent, steps_in
 
 NO_WAIT = RetryPolicy(max_attempts=6, wait_scale=0.0)
 

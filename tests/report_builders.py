@@ -25,16 +25,18 @@ class Row:
     content: str = "step"
 
 
-def fill(
-    store: Store, rows: list[Row], *, annotator: str = "judge", all_modes: list[str] | None = None
-) -> None:
+def fill(store: Store, rows: list[Row], *, annotator: str = "judge", all_modes: list[str] | None = None) -> None:
     """Store the rows' traces and one annotation each; modes in `all_modes` missing from a row are absent."""
     traces = [
         Trace(
-            id=r.id, source_format="test", model=r.group, metadata=r.metadata,
+            id=r.id,
+            source_format="test",
+            model=r.group,
+            metadata=r.metadata,
             outcome=Outcome(success=r.success, score=None if r.success is None else float(r.success)),
-            steps=make_steps([{"kind": "message", "role": "assistant", "content": f"{r.content} {i}"}
-                              for i in range(r.n_steps)]),
+            steps=make_steps(
+                [{"kind": "message", "role": "assistant", "content": f"{r.content} {i}"} for i in range(r.n_steps)]
+            ),
         )  # fmt: skip
         for r in rows
     ]

@@ -8,11 +8,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import shared_data
 
 from agentmortem.analysis import build_report
 from agentmortem.model import Annotation, ModeVerdict, Trace, make_steps
 from agentmortem.report import ReportSettings
+from conftest import shared_data
 
 TRACE_FILES = ("ag2_gpt4o.jsonl", "metagpt_gpt4o.jsonl")
 
@@ -60,9 +60,21 @@ def _observed(store) -> dict[tuple[str, str], float | None]:
 def _store_from_raw(store, records: list[dict], labels: list[dict]) -> None:
     traces = [
         Trace(
-            id=r["id"], source_format="openai", model=r.get("model"), metadata=r["metadata"],
-            steps=make_steps([{"kind": "message", "role": m.get("role"), "agent": m.get("name"),
-                               "content": m.get("content") or ""} for m in r["messages"]]),
+            id=r["id"],
+            source_format="openai",
+            model=r.get("model"),
+            metadata=r["metadata"],
+            steps=make_steps(
+                [
+                    {
+                        "kind": "message",
+                        "role": m.get("role"),
+                        "agent": m.get("name"),
+                        "content": m.get("content") or "",
+                    }
+                    for m in r["messages"]
+                ]
+            ),
         )  # fmt: skip
         for r in records
     ]
@@ -70,7 +82,10 @@ def _store_from_raw(store, records: list[dict], labels: list[dict]) -> None:
     store.put_annotations(
         [
             Annotation(
-                trace_id=row["trace_id"], annotator=row["annotator"], annotator_kind="imported", taxonomy_version="1",
+                trace_id=row["trace_id"],
+                annotator=row["annotator"],
+                annotator_kind="imported",
+                taxonomy_version="1",
                 verdicts=[ModeVerdict(mode_id="FM-" + code, present=bool(v)) for code, v in row["labels"].items()],
             )  # fmt: skip
             for row in labels

@@ -1,13 +1,13 @@
 """build_report on hand-made annotation sets whose every figure is known in advance."""
 
 import pytest
-from report_builders import Row, fill
 from scipy.stats import fisher_exact
 
 from agentmortem.analysis import AnalysisError, build_report
 from agentmortem.model import Trace
 from agentmortem.report import ReportSettings
 from agentmortem.taxonomy import mast
+from report_builders import Row, fill
 
 MODES = mast().ids
 

@@ -69,3 +69,17 @@ def test_median_of_histogram():
     assert median_of_histogram([(1, 2), (3, 1)]) == 1
     assert median_of_histogram([(1, 1), (2, 1), (4, 1), (9, 1)]) == 3
     assert median_of_histogram([]) is None
+
+
+def test_fisher_agrees_with_scipy_on_many_tables():
+    import random
+
+    rng = random.Random(7)
+    tables = [[rng.randrange(0, 40) for _ in range(4)] for _ in range(300)]
+    tables += [[rng.randrange(0, 50000) for _ in range(4)] for _ in range(30)]
+    tables += [[0, 10, 0, 7], [5, 0, 0, 5], [3, 3, 3, 3], [1, 0, 0, 0], [12, 0, 0, 0], [0, 5, 5, 0]]
+    for a, b, c, d in tables:
+        if a + b == 0 or c + d == 0:
+            continue
+        expected = fisher_exact([[a, b], [c, d]]).pvalue
+        assert fisher_p(a, b, c, d) == pytest.approx(expected, rel=1e-6, abs=1e-300), (a, b, c, d)

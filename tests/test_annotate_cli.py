@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from fake_openai import FakeOpenAI
-from judge_helpers import citing
 from typer.testing import CliRunner
 
 from agentmortem.cli.main import app
+from fake_openai import FakeOpenAI
+from judge_helpers import citing
 
 FIXTURE = "tests/fixtures/judge/three_runs.jsonl"
 

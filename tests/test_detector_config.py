@@ -6,14 +6,14 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
-from detector_builders import msg, shell, trace
 
 from agentmortem.engines import annotate_store
 from agentmortem.judges import Judge, get_judge
 from agentmortem.judges.detectors import DetectorConfigError, DetectorsJudge, covered_modes, load_config
 from agentmortem.store import Store
 from agentmortem.taxonomy import mast
+from conftest import FIXTURES
+from detector_builders import msg, shell, trace
 
 HERE = FIXTURES / "detectors"
 
@@ -73,3 +73,13 @@ def test_annotate_store_with_detectors(store: Store) -> None:
     stored = store.get_annotations(annotator="detectors")[0]
     assert stored.present_modes() == ["FM-1.3", "FM-1.5"]
     assert [e.step for e in stored.verdict("FM-1.3").evidence] == [1, 3, 5]  # type: ignore[union-attr]
+
+
+def test_settings_example_in_the_docs_loads(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "detectors.md").read_text(encoding="utf-8")
+    example = docs.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "settings.yaml").write_text(example)
+    config = load_config(tmp_path / "settings.yaml")
+    assert config.repetition.min_repeats == 2
+    assert len(config.families["itbench-sre"].forbidden) == 2
+    assert config.families["my-benchmark"].match_benchmark == "(?i)my-bench"

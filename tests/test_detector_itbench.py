@@ -10,12 +10,12 @@ reads it. No compaction, reset, limit or meta-loop occurs.
 from __future__ import annotations
 
 import pytest
-from conftest import shared_data
 
 from agentmortem.judges.detectors import DetectorsJudge
 from agentmortem.model import Trace
 from agentmortem.readers import ReadError, read_traces
 from agentmortem.taxonomy import mast
+from conftest import shared_data
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from detector_builders import call, msg, patch, run, shell, steps_of, trace
-
-from agentmortem.judges.detectors import DetectorConfig
-from agentmortem.judges.detectors import repetition, termination
+from agentmortem.judges.detectors import DetectorConfig, repetition, termination
+from detector_builders import msg, patch, run, shell, steps_of, trace
 
 TASK = msg("user", "Investigate the incident and write agent_output.json with your diagnosis, please.")
 
@@ -32,9 +30,8 @@ def test_two_repeats_stay_below_the_default_threshold_but_a_lower_one_fires() ->
 
 def test_near_identical_failing_patches_fire() -> None:
     body = '{"entities": [{"name": "otel-demo/Service/ad", "contributing_factor": true, "reasoning": "%s"}]}'
-    tr = trace(TASK, patch("agent_output.json", body % "alert fires", ok=False),
-               patch("agent_output.json", body % "alert fired", ok=False),
-               patch("agent_output.json", body % "alert firing", ok=False), shell("jq . agent_output.json", "{}"))  # fmt: skip
+    attempts = [patch("agent_output.json", body % words, ok=False) for words in ("fires", "fired", "firing")]
+    tr = trace(TASK, *attempts, shell("jq . agent_output.json", "{}"))
     assert steps_of(run(repetition.detect, tr)) == [1, 3, 5]
 
 

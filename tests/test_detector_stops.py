@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from detector_builders import call, msg, run, shell, steps_of, system, trace
-
 from agentmortem.judges.detectors import DetectorConfig, history, premature, reset
+from detector_builders import call, msg, run, shell, steps_of, system, trace
 
 NUDGE = "I don't see agent_output.json file. Please resume the investigation and make sure to create it."
 TASK = msg("user", "Investigate the incident in /data and write agent_output.json with the diagnosis.")

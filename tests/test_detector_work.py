@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from detector_builders import call, msg, patch, run, shell, steps_of, trace
-
 from agentmortem.judges.detectors import DetectorConfig, derailment, mismatch, specification, verification
 from agentmortem.judges.detectors.deliverable import schema_problems
+from detector_builders import call, msg, patch, run, shell, steps_of, trace
 
 TASK = msg("user", "Investigate the incident in /data and write agent_output.json with the diagnosis.")
 GOOD = {
@@ -66,7 +65,8 @@ def test_schema_problems_lists_each_breach() -> None:
 
 
 def test_meta_loop_after_an_error_fires() -> None:
-    tr = trace(TASK, patch("analyze.py", "import pandas"), shell("python analyze.py", "ModuleNotFoundError: No module named 'pandas'", exit_code=1),
+    missing = "ModuleNotFoundError: No module named 'pandas'"
+    tr = trace(TASK, patch("analyze.py", "import pandas"), shell("python analyze.py", missing, exit_code=1),
                shell("pip install pandas", "no network", exit_code=1), shell("which python3", "/usr/bin/python3"),
                shell("python3 --version", "3.12"), patch("analyze.py", "import csv"),
                shell("python3 analyze.py", "Traceback (most recent call last):", exit_code=1),

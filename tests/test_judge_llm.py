@@ -5,14 +5,14 @@ from typing import Any
 
 import openai
 import pytest
-from fake_openai import FakeOpenAI, Fault, Received, all_absent
-from judge_helpers import citing, judge_one, make_judge, make_trace
 
 from agentmortem.engines.local import annotate_store
 from agentmortem.judges import get_judge
 from agentmortem.judges.llm import LLMJudge, MemoryCache, Price
 from agentmortem.judges.llm.client import RetryPolicy, backoff, classify, retry_after
 from agentmortem.store import Store
+from fake_openai import FakeOpenAI, Fault, Received, all_absent
+from judge_helpers import citing, judge_one, make_judge, make_trace
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
 OPENAI_KEY = "sk-proj-ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210"

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from fake_openai import FakeOpenAI, steps_in
-from judge_helpers import citing, judge_one, make_judge, make_trace
-
 from agentmortem.judges.llm.chunk import split
 from agentmortem.judges.llm.compact import compact, head_tail
 from agentmortem.judges.llm.render import StepText
 from agentmortem.judges.llm.tokens import estimate_tokens
+from fake_openai import FakeOpenAI, steps_in
+from judge_helpers import citing, judge_one, make_judge, make_trace
 
 
 def big_trace() -> tuple[list[str], list[str]]:

@@ -10,12 +10,12 @@ from typing import Any
 
 import orjson
 import pytest
-from fake_openai import FakeOpenAI, Received, mode_ids_in, steps_in
 
 from agentmortem.engines import annotate_store
 from agentmortem.judges.llm import LLMJudge
 from agentmortem.model import Annotation, Trace, make_steps
 from agentmortem.store import Store
+from fake_openai import FakeOpenAI, Received, mode_ids_in, steps_in
 
 ray = pytest.importorskip("ray")
 from agentmortem.engines.ray import StoreLink, annotate_store_ray  # noqa: E402

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from judge_helpers import make_trace
 
 from agentmortem.judges.redact import Redactions, redact_text, redact_trace
+from judge_helpers import make_trace
 
 SECRETS = {
     "openai-key": "export OPENAI_API_KEY=sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",

@@ -13,6 +13,8 @@ from agentmortem.outcomes.itbench import load_ground_truths
 from agentmortem.readers import ReadError, read_traces
 from agentmortem.store import Store
 
+INGEST_MEMORY_LIMIT = "512MB"
+"""DuckDB's memory cap while ingesting; with it, peak memory stays flat however large the input (see README)."""
 BATCH_TRACES = 2000
 BATCH_CHARS = 32_000_000
 """A batch is written in one transaction once it holds BATCH_TRACES traces or BATCH_CHARS characters of step
@@ -68,6 +70,7 @@ def ingest(
             report.errors.append(exc)
     batch: list[Trace] = []
     batch_chars = 0
+    store.limit_memory(INGEST_MEMORY_LIMIT)
     for trace in read_traces(paths, report.errors, format=format):
         if model is not None:
             trace.model = model
@@ -82,6 +85,7 @@ def ingest(
             _flush(store, batch, report)
             batch_chars = 0
     _flush(store, batch, report)
+    store.limit_memory(None)  # back to DuckDB's default for what follows (annotate, report)
     return report
 
 

@@ -7,9 +7,10 @@ nobody saw yields "no number" instead of a crash or a misleading infinity.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from scipy.stats import fisher_exact
+from scipy.special import gammaln
+from scipy.stats import hypergeom
 
 from agentmortem.report.report import RelativeKind
 
@@ -47,10 +48,51 @@ def odds_ratio(a: int, b: int, c: int, d: int) -> tuple[float, float, float] | N
 
 
 def fisher_p(a: int, b: int, c: int, d: int) -> float | None:
-    """Two-sided Fisher exact p-value of [[a, b], [c, d]]; None when a row is empty."""
+    """Two-sided Fisher exact p-value of [[a, b], [c, d]]; None when a row is empty.
+
+    The same test as `scipy.stats.fisher_exact` (sum of the probabilities of every table with the same margins
+    that is no more likely than the observed one, with scipy's 1e-7 relative tolerance), computed from the two
+    tails: a binary search on the far side of the hypergeometric mode finds where the other tail starts, so the
+    cost stays flat for tables of a million traces where scipy's search takes milliseconds.
+    """
     if a + b == 0 or c + d == 0:
         return None
-    return float(fisher_exact([[a, b], [c, d]], alternative="two-sided").pvalue)
+    total, successes, draws = a + b + c + d, a + c, a + b
+    if successes in (0, total):
+        return 1.0
+    mode = (draws + 1) * (successes + 1) // (total + 2)
+    low, high = max(0, draws - (total - successes)), min(draws, successes)
+    cut = _log_hypergeom(a, total, successes, draws) + math.log1p(1e-7)
+    dist = hypergeom(total, successes, draws)
+    if a < mode:
+        start = _search(lambda k: _log_hypergeom(k, total, successes, draws) <= cut, mode, high + 1)
+        p = float(dist.cdf(a)) + (float(dist.sf(start - 1)) if start <= high else 0.0)
+    elif a > mode:
+        end = _search(lambda k: _log_hypergeom(k, total, successes, draws) > cut, low, mode + 1) - 1
+        p = (float(dist.cdf(end)) if end >= low else 0.0) + float(dist.sf(a - 1))
+    else:
+        return 1.0
+    return min(1.0, p)
+
+
+def _log_hypergeom(k: int, total: int, successes: int, draws: int) -> float:
+    """Return log P(X = k) for X ~ Hypergeometric(total, successes, draws)."""
+    return float(_log_choose(successes, k) + _log_choose(total - successes, draws - k) - _log_choose(total, draws))
+
+
+def _log_choose(n: int, k: int) -> float:
+    return float(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1))
+
+
+def _search(predicate: Callable[[int], bool], start: int, stop: int) -> int:
+    """The first k in [start, stop) where a monotone `predicate` holds, or `stop` when it never does."""
+    while start < stop:
+        middle = (start + stop) // 2
+        if predicate(middle):
+            stop = middle
+        else:
+            start = middle + 1
+    return start
 
 
 def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:

@@ -53,7 +53,7 @@ def _print(report: AgreementReport) -> None:
         highlight=False,
     )
     table = Table(box=None, padding=(0, 1), header_style="bold")
-    for column in ("mode", "n", "kappa", "95% CI", "P", "R", "F1", "prevA", "prevR", "sup", "unk"):
+    for column in ("mode", "n", "κ", "95% CI", "P", "R", "F1", "prevA", "prevR", "sup", "unk"):
         table.add_column(column, justify="left" if column == "mode" else "right", no_wrap=True)
     for mode in report.modes:
         unknown = f"{mode.unknown_annotator}/{mode.unknown_reference}"
@@ -69,7 +69,8 @@ def _print(report: AgreementReport) -> None:
     console.print(
         "n: pairs compared (macro: modes averaged); prevA/prevR: prevalence under annotator/reference; "
         "sup: reference positives; unk: traces left unknown by annotator/reference.",
-        style="dim", highlight=False,
+        style="dim",
+        highlight=False,
     )
 
 
@@ -81,7 +82,7 @@ def _cells(f: Figures) -> list[str]:
 
 
 def _kappa(value: float | None, low: float | None, high: float | None) -> tuple[str, str]:
-    interval = f"[{low:.2f}, {high:.2f}]" if low is not None and high is not None else "–"
+    interval = f"[{low:.2f},{high:.2f}]" if low is not None and high is not None else "–"
     return _num(value), interval
 
 

@@ -20,7 +20,12 @@ from agentmortem.report.terminal import render_terminal
 from agentmortem.store import Store, StoreError
 
 GroupByOption = Annotated[
-    str, typer.Option("--group-by", "-g", help="model | agent_system | benchmark | metadata.KEY (dots for nesting).")
+    str,
+    typer.Option(
+        "--group-by",
+        "-g",
+        help="model | agent_system | benchmark | metadata.KEY (dots nest; also looked up in a nested 'metadata').",
+    ),
 ]
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the report as JSON to FILE.")]
 MdOption = Annotated[Path | None, typer.Option("--md", help="Write a Markdown summary to FILE.")]

@@ -101,27 +101,36 @@ class StoreService:
 
 
 class StoreLink:
-    """What a worker's judge sees of the store: the request cache and the request log, served by the actor."""
+    """What a worker's judge sees of the store: the request cache and the request log, served by the actor.
+
+    Lookups wait for the answer. Writes are sent without waiting, so a worker's event loop never stalls on them;
+    the actor runs one caller's calls in the order sent (a later lookup sees an earlier write), and `flush` waits
+    for all of them before the shard reports done.
+    """
 
     def __init__(self, service: Any) -> None:
         self._service = service
-
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        # Blocking on purpose: an answer is kept before the judge goes on, exactly as with a local store.
-        return require_ray().get(self._service.link_call.remote(method, *args, **kwargs))
+        self._sent: list[Any] = []
 
     def get_cached_answer(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """The cached raw answer and usage for `key`, or None."""
-        cached: tuple[str, dict[str, Any]] | None = self._call("get_cached_answer", key)
+        cached: tuple[str, dict[str, Any]] | None = require_ray().get(
+            self._service.link_call.remote("get_cached_answer", key)
+        )
         return cached
 
     def put_cached_answer(self, key: str, answer: str, usage: dict[str, Any], *, model: str) -> None:
         """Keep an answer in the store's request cache."""
-        self._call("put_cached_answer", key, answer, usage, model=model)
+        self._sent.append(self._service.link_call.remote("put_cached_answer", key, answer, usage, model=model))
 
     def log_llm_request(self, record: dict[str, Any]) -> None:
         """Append one request record to the store's request log."""
-        self._call("log_llm_request", record)
+        self._sent.append(self._service.link_call.remote("log_llm_request", record))
+
+    def flush(self) -> None:
+        """Wait until every write sent so far is stored; a failed write raises here."""
+        require_ray().get(self._sent)
+        self._sent.clear()
 
 
 class _OfflineLink:
@@ -265,8 +274,10 @@ def _judge_shard(
     ray = require_ray()
     todo: list[str] = ray.get(service.unwritten.remote(ids))
     if todo:
-        judge = judge_factory(StoreLink(service))
+        link = StoreLink(service)
+        judge = judge_factory(link)
         asyncio.run(_judge_traces(service, judge, taxonomy, ray.get(service.load.remote(todo)), concurrency))
+        link.flush()
     return len(todo)
 
 

@@ -41,7 +41,7 @@ def pick_outcome(
 ) -> Outcome:
     """A fresh copy of the outcome of the first source, in precedence order, that has one for the trace."""
     if trace.id in external:
-        return external[trace.id].model_copy(deep=True)
+        return _copy(external[trace.id])
     itbench = trace.metadata.get("itbench")
     if isinstance(itbench, dict):
         judged = judge_outcome(itbench.get("judge_output"))
@@ -50,7 +50,13 @@ def pick_outcome(
         scored = scorer_outcome(trace, ground_truths) if ground_truths else None
         if scored is not None:
             return scored
-    outcome = trace.outcome.model_copy(deep=True)
+    outcome = _copy(trace.outcome)
     if outcome.source is None and (outcome.success is not None or outcome.score is not None):
         outcome.source = "trace"
     return outcome
+
+
+def _copy(outcome: Outcome) -> Outcome:
+    # Only success/source are set afterwards, so a shallow copy suffices; pydantic's deep copy costs ~100 µs a
+    # trace, which shows in ingest throughput.
+    return outcome.model_copy(update={"metrics": dict(outcome.metrics)})

@@ -27,7 +27,7 @@ gives the score alone and the ingest threshold decides success. Every such field
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -78,18 +78,22 @@ class OpenAIChatReader:
 
     def read(self, path: Path, errors: list[ReadError]) -> Iterator[Trace]:
         """Yield one trace per chat record in `path`; bad JSONL lines go to `errors` and the rest is read."""
+        if path.suffix.lower() == ".jsonl":
+            # Line by line: a JSONL file of many traces is never held whole, however large it is.
+            with path.open("rb") as handle:
+                yield from _jsonl_traces(path, handle, errors)
+            return
         data = path.read_bytes()
         if not data.strip():
             raise ReadError(path, "empty file")
-        if path.suffix.lower() != ".jsonl":
-            document, warning = _loads_document(data)
-            if document is not None:
-                for trace in _document_traces(path, document, errors):
-                    if warning:
-                        trace.metadata.setdefault("read_warnings", []).append(warning)
-                    yield trace
-                return
-        yield from _jsonl_traces(path, data, errors)
+        document, warning = _loads_document(data)
+        if document is not None:
+            for trace in _document_traces(path, document, errors):
+                if warning:
+                    trace.metadata.setdefault("read_warnings", []).append(warning)
+                yield trace
+            return
+        yield from _jsonl_traces(path, data.split(b"\n"), errors)
 
 
 # -- sniffing -----------------------------------------------------------------------------------------------
@@ -190,12 +194,13 @@ def _document_traces(path: Path, document: Any, errors: list[ReadError]) -> Iter
         yield _build_trace(path, record, messages, ordinal=ordinal, seen=seen)
 
 
-def _jsonl_traces(path: Path, data: bytes, errors: list[ReadError]) -> Iterator[Trace]:
-    ordinal = 0
+def _jsonl_traces(path: Path, lines: Iterable[bytes], errors: list[ReadError]) -> Iterator[Trace]:
+    ordinal, blank = 0, True
     seen: dict[str, int] = {}
-    for number, line in enumerate(data.split(b"\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        blank = False
         record, warning = _loads_line(line)
         messages = _messages_of(record) if record is not None else None
         if messages is None:
@@ -207,6 +212,8 @@ def _jsonl_traces(path: Path, data: bytes, errors: list[ReadError]) -> Iterator[
             trace.metadata.setdefault("read_warnings", []).append(f"line {number}: {warning}")
         ordinal += 1
         yield trace
+    if blank:
+        raise ReadError(path, "empty file")
 
 
 def _loads_line(line: bytes) -> tuple[Any, str | None]:
@@ -302,8 +309,10 @@ def _number(value: Any) -> float | None:
 
 
 def build_steps(messages: list[Any]) -> list[Step]:
-    """Steps for a message list: one per message (unless it is empty and only carries tool calls), plus one
-    tool_call step per tool call, paired to results."""
+    """Steps for a message list: one per message, one tool_call step per tool call, results paired.
+
+    An empty assistant message that only carries tool calls is those calls, with no message step of its own.
+    """
     steps: list[Step] = []
     pending_legacy: int | None = None  # index of an unanswered legacy function_call
     for message in messages:

@@ -7,7 +7,9 @@ verdicts) is stored whole or not at all. Bulk writes go through Arrow tables, ne
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -455,6 +457,19 @@ class Store:
                 store._view_over_parquet(table, files, partition)
         return store
 
+    def limit_memory(self, limit: str | None) -> None:
+        """Cap DuckDB's own memory (block cache, checkpoints) at `limit`, e.g. '512MB'; None restores the default.
+
+        DuckDB's default cap is most of the machine's RAM, and it fills it while ingesting (it caches what it
+        writes), so a long ingest's peak memory would grow with its input; under a cap it spills to disk instead.
+        """
+        if limit is None:
+            self.con.execute("RESET memory_limit")
+            return
+        if not re.fullmatch(r"\d+(\.\d+)? ?[KMGT]i?B", limit):
+            raise StoreError(f"{self.path}: invalid memory limit {limit!r} (expected e.g. '512MB' or '1.5 GiB')")
+        self.con.execute(f"SET memory_limit = '{limit}'")
+
     def _view_over_parquet(self, table: str, files: list[Path], partition: str) -> None:
         # The view keeps the table's own columns and types, so queries cannot tell it from the table; the
         # partition key comes back from the folder names, read as text whatever it looks like ("123" stays text).
@@ -512,7 +527,7 @@ class Store:
             raise StoreError(f"{self.path}: a report handles at most 62 modes, the taxonomy has {len(mode_ids)}")
         self.con.register("_am_modes", pa.table({"mode_id": list(mode_ids), "bit": list(range(len(mode_ids)))}))
         try:
-            self._signature_per_trace(annotator, len(mode_ids), group_column, group_key)
+            self._signature_per_trace(annotator, group_column, group_key)
             masks = self.con.execute(
                 "SELECT grp, cls, present_mask, known_mask, count(*) FROM _am_per_trace GROUP BY ALL ORDER BY ALL"
             ).fetchall()
@@ -520,16 +535,14 @@ class Store:
             cascade = self._signature_cascade(len(mode_ids), no_outcome)
             picks = self._signature_drilldown(drilldown)
         finally:
-            self.con.execute("DROP TABLE IF EXISTS _am_per_trace")
+            self.con.execute("DROP TABLE IF EXISTS _am_per_trace; DROP TABLE IF EXISTS _am_loc")
             self.con.unregister("_am_modes")
-        return SignatureTables(masks=[tuple(r) for r in masks], cascade=cascade, drilldown=picks)  # type: ignore[misc]
+        return SignatureTables(masks=[tuple(r) for r in masks], cascade=cascade, drilldown=picks)
 
-    def _signature_per_trace(self, annotator: str, n_modes: int, column: GroupColumn, key: str | None) -> None:
+    def _signature_per_trace(self, annotator: str, column: GroupColumn, key: str | None) -> None:
+        # Masks are cheap bit_or aggregates; the located modes (present with an evidence step) ride along as a
+        # short list per trace so the cascade queries never join back on the text trace id.
         group_sql, params = _group_sql(column, key)
-        firsts = ", ".join(
-            f"min(v.first_step) FILTER (WHERE v.present AND m.bit = {i}) AS f{i}" for i in range(n_modes)
-        )
-        outer = ", ".join(f"pv.f{i}" for i in range(n_modes))
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _am_per_trace AS
                 WITH pv AS (
@@ -537,13 +550,14 @@ class Store:
                            bit_or(CASE WHEN v.present THEN 1::BIGINT << m.bit ELSE 0::BIGINT END) AS present_mask,
                            bit_or(CASE WHEN v.present IS NOT NULL THEN 1::BIGINT << m.bit ELSE 0::BIGINT END)
                                AS known_mask,
-                           {firsts}
+                           list({{'bit': m.bit, 'step': v.first_step}})
+                               FILTER (WHERE v.present AND v.first_step IS NOT NULL) AS located
                     FROM verdicts v JOIN _am_modes m ON m.mode_id = v.mode_id
                     WHERE v.annotator = $annotator GROUP BY v.trace_id)
                 SELECT a.trace_id, {group_sql} AS grp,
                        CASE o.success WHEN true THEN 's' WHEN false THEN 'f' ELSE 'u' END AS cls, t.n_steps,
                        coalesce(pv.present_mask, 0) AS present_mask, coalesce(pv.known_mask, 0) AS known_mask,
-                       {outer}
+                       pv.located
                 FROM annotations a JOIN traces t ON t.id = a.trace_id
                 LEFT JOIN outcomes o ON o.trace_id = a.trace_id
                 LEFT JOIN pv ON pv.trace_id = a.trace_id
@@ -552,24 +566,33 @@ class Store:
         )
 
     def _signature_cascade(self, n: int, no_outcome_groups: list[str]) -> list[CascadeRow]:
-        fs = [f"f{i}" for i in range(n)]
-        per_mode = [
-            # least() skips NULLs, hence the CASE: a trace without the mode must not count as position 1.0.
-            f"count({f}), avg(CASE WHEN {f} IS NOT NULL THEN least(1.0, {f}::DOUBLE / greatest(n_steps - 1, 1)) END),"
-            f" count(*) FILTER (WHERE {f} = root)"
-            for f in fs
-        ]
-        pairs = [f"count(*) FILTER (WHERE {fs[i]} < {fs[j]})" for i in range(n) for j in range(n) if i != j]
-        root = f"least({', '.join(fs)})" if n > 1 else (fs[0] if fs else "NULL::INTEGER")
-        rows = self.con.execute(
-            f"""SELECT grp, count(root), count(*) FILTER (WHERE root IS NULL AND present_mask <> 0),
-                       {", ".join(per_mode + pairs) or "0"}
-                FROM (SELECT *, {root} AS root FROM _am_per_trace
-                      WHERE cls = 'f' OR grp IN (SELECT unnest($groups::VARCHAR[])))
-                GROUP BY grp ORDER BY grp""",
-            {"groups": no_outcome_groups},
+        population = "(cls = 'f' OR grp IN (SELECT unnest($groups::VARCHAR[])))"
+        groups = {"groups": no_outcome_groups}
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _am_loc AS
+                SELECT trace_id, grp, n_steps, l.bit AS bit, min(l.step) AS step
+                FROM (SELECT trace_id, grp, n_steps, unnest(located) AS l FROM _am_per_trace
+                      WHERE located IS NOT NULL AND {population})
+                GROUP BY ALL""",
+            groups,
+        )
+        counts = self.con.execute(
+            f"""SELECT grp, count(*) FILTER (WHERE len(located) > 0),
+                       count(*) FILTER (WHERE present_mask <> 0 AND coalesce(len(located), 0) = 0)
+                FROM _am_per_trace WHERE {population} GROUP BY grp""",
+            groups,
         ).fetchall()
-        return [_cascade_row(row, n, set(no_outcome_groups)) for row in rows]
+        per_mode = self.con.execute(
+            """SELECT grp, bit, count(*), avg(least(1.0, step::DOUBLE / greatest(n_steps - 1, 1))),
+                      count(*) FILTER (WHERE step = root)
+               FROM (SELECT *, min(step) OVER (PARTITION BY trace_id) AS root FROM _am_loc) GROUP BY grp, bit"""
+        ).fetchall()
+        pairs = self.con.execute(
+            """SELECT x.grp, x.bit, y.bit, count(*) FROM _am_loc x
+               JOIN _am_loc y ON x.trace_id = y.trace_id AND x.step < y.step GROUP BY ALL"""
+        ).fetchall()
+        self.con.execute("DROP TABLE IF EXISTS _am_loc")
+        return _cascade_rows(n, set(no_outcome_groups), counts, per_mode, pairs)
 
     def _signature_drilldown(self, limit: int) -> list[tuple[str, str, str]]:
         # Per group, the `limit` most telling traces: failed first, then unknown outcome, most modes first.
@@ -600,21 +623,28 @@ class Store:
 
     # -- LLM judge: request cache and request log -----------------------------------------------------------
 
+    def _thread_con(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of its own for each worker thread: the LLM judge writes its cache off the event loop."""
+        local = self.__dict__.setdefault("_llm_threads", threading.local())
+        if not hasattr(local, "con"):
+            local.con = self.con.cursor()
+        return local.con  # type: ignore[no-any-return]
+
     def get_cached_answer(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """The cached raw answer and its usage for a request key, or None."""
         row = self.con.execute("SELECT answer, usage FROM llm_cache WHERE key = ?", [key]).fetchone()
         return (row[0], orjson.loads(row[1]) if row[1] else {}) if row is not None else None
 
     def put_cached_answer(self, key: str, answer: str, usage: dict[str, Any], *, model: str) -> None:
-        """Keep an answer under its request key (committed at once, so a killed run keeps it)."""
-        self.con.execute(
+        """Keep an answer under its request key (committed at once, so a killed run keeps it); any thread."""
+        self._thread_con().execute(
             "INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?)",
             [key, model, answer, orjson.dumps(usage).decode(), _now()],
         )
 
     def log_llm_request(self, record: dict[str, Any]) -> None:
-        """Append one LLM request (sent or served from the cache) to the request log."""
-        self.con.execute(
+        """Append one LLM request (sent or served from the cache) to the request log; any thread."""
+        self._thread_con().execute(
             "INSERT INTO llm_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [_now(), *(record.get(name) for name in _LLM_LOG_FIELDS)],
         )
@@ -774,12 +804,24 @@ def _group_sql(column: GroupColumn, key: str | None) -> tuple[str, dict[str, Any
     return f"coalesce(t.{column}, '(none)')", {}
 
 
-def _cascade_row(row: tuple[Any, ...], n: int, no_outcome_groups: set[str]) -> CascadeRow:
-    per_mode = row[3 : 3 + 3 * n]
-    flat = iter(row[3 + 3 * n :])
-    precedence = [[0 if i == j else int(next(flat)) for j in range(n)] for i in range(n)]
-    return CascadeRow(
-        group=row[0], population="all" if row[0] in no_outcome_groups else "failed", located=int(row[1]),
-        unlocated=int(row[2]), counts=[int(c) for c in per_mode[0::3]], positions=list(per_mode[1::3]),
-        roots=[int(c) for c in per_mode[2::3]], precedence=precedence,
-    )  # fmt: skip
+def _empty_cascade_row(group: str, population: str, located: int, unlocated: int, n: int) -> CascadeRow:
+    zeros = [[0] * n for _ in range(n)]
+    return CascadeRow(group, population, int(located), int(unlocated), [0] * n, [None] * n, [0] * n, zeros)
+
+
+def _cascade_rows(
+    n: int,
+    no_outcome_groups: set[str],
+    counts: list[tuple[Any, ...]],
+    per_mode: list[tuple[Any, ...]],
+    pairs: list[tuple[Any, ...]],
+) -> list[CascadeRow]:
+    rows = {
+        group: _empty_cascade_row(group, "all" if group in no_outcome_groups else "failed", located, unlocated, n)
+        for group, located, unlocated in counts
+    }
+    for group, bit, traces, position, roots in per_mode:
+        rows[group].counts[bit], rows[group].positions[bit], rows[group].roots[bit] = traces, position, roots
+    for group, first, then, traces in pairs:
+        rows[group].precedence[first][then] = int(traces)
+    return [rows[group] for group in sorted(rows)]

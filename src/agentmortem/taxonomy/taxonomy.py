@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 Numbering = Literal["paper", "legacy"]
 """'paper': the final MAST paper's codes. 'legacy': the original MAST judge prompt's codes, where 3.2 and 3.3 were
@@ -50,6 +50,7 @@ class Taxonomy(BaseModel):
     version: str
     categories: list[Category]
     modes: list[FailureMode]
+    _names: dict[str, str] | None = PrivateAttr(default=None)
 
     @property
     def ids(self) -> list[str]:
@@ -86,12 +87,15 @@ class Taxonomy(BaseModel):
 
     def _resolve_name(self, label: str) -> str | None:
         text = _normalise_name(_CODE.sub("", label, count=1))
-        if not text:
-            return None
-        for m in self.modes:
-            if text in {_normalise_name(n) for n in [m.name, *m.aliases]}:
-                return m.id
-        return None
+        return self._name_index().get(text) if text else None
+
+    def _name_index(self) -> dict[str, str]:
+        """Normalised name/alias -> mode id, built once per taxonomy (labels are resolved by the thousand)."""
+        if self._names is None:
+            self._names = {}
+            for m in reversed(self.modes):  # the first mode claiming a name wins
+                self._names.update({_normalise_name(n): m.id for n in [m.name, *m.aliases]})
+        return self._names
 
 
 def _normalise_name(text: str) -> str:

@@ -8,7 +8,7 @@ context or its attention.
 
 from __future__ import annotations
 
-from agentmortem.judges.detectors.view import Finding, TraceView, compile_all, first_match, silent
+from agentmortem.judges.detectors.view import Finding, TraceView, compile_all, first_match, head, silent
 from agentmortem.model import Step
 
 MODE = "FM-1.4"
@@ -32,7 +32,7 @@ def _compaction(view: TraceView) -> Finding | None:
     for step in view.steps:
         if step.source_type and any(m in step.source_type.lower() for m in cfg.compaction_source_types):
             return Finding(MODE, True, [view.evidence(step)], f"context compaction event ({step.source_type})")
-        match = first_match(patterns, step.content) if step.kind in {"system", "event"} else None
+        match = first_match(patterns, head(step)) if step.kind in {"system", "event"} else None
         if match is not None:
             return Finding(MODE, True, [view.evidence(step, match=match)], "the context was compacted or truncated")
     return None

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentmortem.judges.detectors.view import Finding, TraceView, compile_all, first_match, is_harness_message, silent
+from agentmortem.judges.detectors.view import (
+    Finding,
+    TraceView,
+    compile_all,
+    first_match,
+    head,
+    is_harness_message,
+    silent,
+)
 from agentmortem.model import Evidence
 
 MODE = "FM-3.1"
@@ -39,7 +47,7 @@ def _nudges(view: TraceView) -> list[Evidence]:
         # A nudge only makes sense once the agent has acted and then stopped.
         if first_action is None or step.index <= first_action or not is_harness_message(step):
             continue
-        match = first_match(patterns, step.content)
+        match = first_match(patterns, head(step))
         if match is not None:
             found.append(view.evidence(step, match=match))
     return found

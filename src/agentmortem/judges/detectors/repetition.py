@@ -48,7 +48,9 @@ def call_runs(view: TraceView) -> list[list[Step]]:
 
 def _repeats(view: TraceView, previous: Step, call: Step) -> bool:
     """`call` does again what `previous` did, and the pair taught nothing: failed, missing or unchanged results."""
-    if previous.tool_name != call.tool_name or not similar(view.norm_args(previous), view.norm_args(call), view):
+    if previous.tool_name != call.tool_name or not similar(
+        view.norm_args(previous), view.norm_args(call), view, prefix=True
+    ):
         return False
     before, after = view.result_of(previous), view.result_of(call)
     if before is None or after is None or view.failed(before) or view.failed(after):
@@ -56,21 +58,27 @@ def _repeats(view: TraceView, previous: Step, call: Step) -> bool:
     return before.content == after.content
 
 
-def similar(a: str, b: str, view: TraceView, *, threshold: float | None = None) -> bool:
+def similar(a: str, b: str, view: TraceView, *, threshold: float | None = None, prefix: bool = False) -> bool:
     """True when two texts are equal or at least the configured similarity alike, compared word by word.
 
     Word-level comparison keeps the cost low on long texts (a character-level diff of two 4,000-character
-    messages is quadratic in practice). Long texts are also compared over the shorter one's length: a model
-    whose arguments were cut off at different points (the "failed to parse function arguments" retries) is
-    still sending the same call.
+    messages is quadratic in practice). With `prefix`, long texts are also compared over the shorter one's
+    length: a model whose arguments were cut off at different points (the "failed to parse function arguments"
+    retries) is still sending the same call.
     """
     if a == b:
         return True
     cfg = view.config.repetition
     limit = threshold if threshold is not None else cfg.similarity
-    words_a, words_b = _words(a[: cfg.max_compare_chars]), _words(b[: cfg.max_compare_chars])
+    a, b = a[: cfg.max_compare_chars], b[: cfg.max_compare_chars]
+    share = min(len(a), len(b)) / max(len(a), len(b), 1)
+    if share < limit and (not prefix or share < _MIN_PREFIX_SHARE):
+        return False  # lengths alone rule it out (a cheap bound before any diff)
+    words_a, words_b = _words(a), _words(b)
     if _at_least(words_a, words_b, limit):
         return True
+    if not prefix:
+        return False
     short = min(len(words_a), len(words_b))
     long_enough = short >= _MIN_PREFIX_WORDS and short >= max(len(words_a), len(words_b)) * _MIN_PREFIX_SHARE
     return long_enough and _at_least(words_a[:short], words_b[:short], limit)

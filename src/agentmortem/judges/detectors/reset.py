@@ -8,7 +8,15 @@ the start does not count. A system or event step saying the conversation was res
 from __future__ import annotations
 
 from agentmortem.judges.detectors.repetition import similar
-from agentmortem.judges.detectors.view import Finding, TraceView, compile_all, first_match, is_harness_message, silent
+from agentmortem.judges.detectors.view import (
+    Finding,
+    TraceView,
+    compile_all,
+    first_match,
+    head,
+    is_harness_message,
+    silent,
+)
 from agentmortem.model import Step
 
 MODE = "FM-2.1"
@@ -22,7 +30,7 @@ def detect(view: TraceView) -> Finding | None:
         return Finding(MODE, True, [view.evidence(task), view.evidence(again)], "the task statement was re-issued")
     patterns = compile_all(view.config.reset.reset_patterns)
     for step in view.steps:
-        match = first_match(patterns, step.content) if step.kind in {"system", "event"} else None
+        match = first_match(patterns, head(step)) if step.kind in {"system", "event"} else None
         if match is not None:
             return Finding(MODE, True, [view.evidence(step, match=match)], "the conversation history was cleared")
     return silent(MODE)
@@ -34,9 +42,10 @@ def _reissued_task(view: TraceView) -> tuple[Step, Step] | None:
     if not harness:
         return None
     task = harness[0]
+    candidates = {s.index for s in harness[1:]}
     acted = False
     for step in view.steps[task.index + 1 :]:
         acted = acted or step.kind == "tool_call" or (step.kind == "message" and not is_harness_message(step))
-        if acted and step in harness and similar(task.content, step.content, view, threshold=cfg.similarity):
+        if acted and step.index in candidates and similar(task.content, step.content, view, threshold=cfg.similarity):
             return task, step
     return None

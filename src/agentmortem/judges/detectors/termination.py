@@ -13,6 +13,7 @@ from agentmortem.judges.detectors.view import (
     TraceView,
     compile_all,
     first_match,
+    head,
     is_agent_message,
     is_harness_message,
     silent,
@@ -35,7 +36,7 @@ def _limit_hit(view: TraceView) -> Finding | None:
     patterns = compile_all(view.config.termination.limit_patterns)
     for step in view.steps:
         if step.kind in {"system", "event"} or is_harness_message(step):
-            match = first_match(patterns, step.content)
+            match = first_match(patterns, head(step))
             if match is not None:
                 return Finding(MODE, True, [view.evidence(step, match=match)], "the run was ended by a limit")
     return None
@@ -44,7 +45,7 @@ def _limit_hit(view: TraceView) -> Finding | None:
 def _told_to_stop(view: TraceView) -> Finding | None:
     patterns = compile_all(view.config.termination.stop_patterns)
     for step in view.steps:
-        match = first_match(patterns, step.content) if is_harness_message(step) else None
+        match = first_match(patterns, head(step)) if is_harness_message(step) else None
         if match is not None:
             return Finding(MODE, True, [view.evidence(step, match=match)], "the harness had to tell the agent to stop")
     return None
@@ -54,11 +55,13 @@ def _acted_after_done(view: TraceView) -> Finding | None:
     cfg = view.config.termination
     patterns = compile_all(cfg.done_patterns)
     for step in view.steps:
-        match = first_match(patterns, step.content) if is_agent_message(step) else None
-        if match is None:
+        if not is_agent_message(step):
             continue
         later = [c for c in view.calls if c.index > step.index and c.agent == step.agent]
-        if len(later) >= cfg.min_actions_after_done:
+        if len(later) < cfg.min_actions_after_done:
+            continue  # checked before the regex: most messages have no calls after them to judge
+        match = first_match(patterns, step.content)
+        if match is not None:
             evidence = [view.evidence(step, match=match), *view.evidences(later)[: view.config.max_evidence - 1]]
             return Finding(MODE, True, evidence, f"{len(later)} tool calls after declaring the task done")
     return None

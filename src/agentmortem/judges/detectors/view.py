@@ -118,6 +118,16 @@ class TraceView:
         return [self.evidence(s) for s in chosen]
 
 
+HARNESS_SCAN_CHARS = 2000
+"""Harness notices (limits, nudges, resets, compaction) are short; only this much of a step is searched for them,
+which also keeps long task prompts that merely mention such words from matching."""
+
+
+def head(step: Step) -> str:
+    """The part of a step searched for harness notices."""
+    return step.content[:HARNESS_SCAN_CHARS]
+
+
 def step_text(step: Step) -> str:
     """The step's content, or its arguments for a call whose content is empty."""
     return step.content or step.tool_args or ""

@@ -106,6 +106,7 @@ class LLMJudge:
         self.stats = Usage()
         self.redactions = Redactions()
         self._pending: dict[str, Usage] = {}
+        self._system: dict[tuple[str, str, int], str] = {}
 
     # -- the Judge protocol ---------------------------------------------------------------------------------
 
@@ -125,7 +126,7 @@ class LLMJudge:
     def chunks(self, trace: Trace, taxonomy: Taxonomy) -> list[Chunk]:
         """The chunks a (redacted) trace is sent in, within this judge's token budget."""
         texts = compact([step_text(s) for s in trace.steps], limit=self.step_chars)
-        budget = self.context_tokens - self.answer_tokens - estimate_tokens(system_prompt(taxonomy))
+        budget = self.context_tokens - self.answer_tokens - estimate_tokens(self._system_prompt(taxonomy))
         budget -= HEADER_ALLOWANCE
         if budget < 1_000:
             raise ValueError(f"a context of {self.context_tokens} tokens leaves no room for the trace")
@@ -146,10 +147,17 @@ class LLMJudge:
             earlier = _running_summary(answers, chunks)
         return merge_chunks(answers, run.taxonomy.ids)
 
+    def _system_prompt(self, taxonomy: Taxonomy) -> str:
+        """The system prompt, rendered once per taxonomy rather than once per request."""
+        key = (taxonomy.name, taxonomy.version, id(taxonomy))
+        if key not in self._system:
+            self._system[key] = system_prompt(taxonomy)
+        return self._system[key]
+
     def _messages(self, run: _TraceRun, chunk: Chunk, n_chunks: int, earlier: str) -> list[dict[str, str]]:
         delimiter = delimiter_for(run.trace.fingerprint or run.trace.id, str(chunk.number), PROMPT_VERSION)
         return [
-            {"role": "system", "content": system_prompt(run.taxonomy)},
+            {"role": "system", "content": self._system_prompt(run.taxonomy)},
             {"role": "user", "content": user_prompt(run.trace, chunk, n_chunks, delimiter, earlier=earlier)},
         ]
 
@@ -161,7 +169,7 @@ class LLMJudge:
         try:
             answer = parse_answer(text, run.taxonomy, run.steps)
             if not answer.missing:
-                self._remember(key, text)
+                await self._remember(key, text)
                 return answer
             problem = "no answer for " + ", ".join(answer.missing)
         except AnswerError as exc:
@@ -175,7 +183,7 @@ class LLMJudge:
         run.warnings.extend(answer.warnings)
         if answer.missing:  # left unknown rather than absent: the judge never said
             run.warnings.append(f"still no answer for {', '.join(answer.missing)}")
-        self._remember(key2, text2)
+        await self._remember(key2, text2)
         return answer
 
     async def _request(self, run: _TraceRun, messages: list[dict[str, str]], sample: int) -> tuple[str, str]:
@@ -183,7 +191,7 @@ class LLMJudge:
         key = cache_key(self._key_parts(run.taxonomy, sample), messages)
         cached = self.cache.get_cached_answer(key) if self.cache is not None else None
         if cached is not None:
-            self._count(run, Usage(cached_requests=1), key, cached=True)
+            await self._count(run, Usage(cached_requests=1), key, cached=True)
             return cached[0], key
         estimate = self._estimate_cost(messages, run.taxonomy)
         if not self.budget.reserve(estimate):
@@ -195,12 +203,12 @@ class LLMJudge:
             )  # fmt: skip
         except RequestFailed as exc:
             self.budget.settle(estimate, 0.0)
-            self._count(run, Usage(failed_requests=1), key, cached=False, error=str(exc))
+            await self._count(run, Usage(failed_requests=1), key, cached=False, error=str(exc))
             raise
         reply.usage.cost_usd = self.price.cost(reply.usage) if self.price is not None else 0.0
         self.budget.settle(estimate, reply.usage.cost_usd)
         self._pending[key] = reply.usage
-        self._count(run, reply.usage, key, cached=False)
+        await self._count(run, reply.usage, key, cached=False)
         return reply.text, key
 
     def _key_parts(self, taxonomy: Taxonomy, sample: int) -> KeyParts:
@@ -219,17 +227,19 @@ class LLMJudge:
         )
         return self.price.cost(expected)
 
-    def _remember(self, key: str, text: str) -> None:
+    async def _remember(self, key: str, text: str) -> None:
         """Keep an answer that proved usable; unusable ones are asked again on the next run."""
         usage = self._pending.pop(key, None)
         if self.cache is not None and usage is not None:
-            self.cache.put_cached_answer(key, text, usage.as_dict(), model=self.model)
+            # A database commit takes milliseconds; off the event loop it overlaps with requests in flight.
+            await asyncio.to_thread(self.cache.put_cached_answer, key, text, usage.as_dict(), model=self.model)
 
-    def _count(self, run: _TraceRun, usage: Usage, key: str, *, cached: bool, error: str | None = None) -> None:
+    async def _count(self, run: _TraceRun, usage: Usage, key: str, *, cached: bool, error: str | None = None) -> None:
         run.usage = run.usage + usage
         self.stats = self.stats + usage
         if self.log is not None:
-            self.log.log_llm_request(_log_record(run, usage, key, self, cached=cached, error=error))
+            record = _log_record(run, usage, key, self, cached=cached, error=error)
+            await asyncio.to_thread(self.log.log_llm_request, record)
 
     # -- the result -----------------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ def estimate_tokens(text: str) -> int:
         return 0
     if text.isascii():
         return math.ceil(len(text) / ASCII_CHARS_PER_TOKEN)
-    non_ascii = sum(1 for char in text if ord(char) > 127)
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
     return math.ceil((len(text) - non_ascii) / ASCII_CHARS_PER_TOKEN) + non_ascii
 
 
