@@ -37,11 +37,15 @@ def _headlines(report: Report) -> RenderableType:
 
 
 def overview_table(report: Report) -> Table:
-    """One row per group: size, outcomes, success rate, mean score, and failure shape (isolated / cascading share)."""
+    """One row per group: size, outcomes, success rate, mean score, and failure shape (isolated / cascading share).
+
+    Headers are short so the table fits an 80-column terminal: n traces, fail/ok outcomes, modes per failed trace.
+    """
     s = report.settings
     table = Table(title="Groups", title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True)
-    table.add_column("group", overflow="fold", min_width=8)
-    for column in ["traces", "failed", "succ.", "rate", "score", "modes/fail",
+    longest = max((len(g.group) for g in report.groups), default=8)
+    table.add_column("group", overflow="fold", min_width=min(max(longest, 8), 24))  # model ids must stay legible
+    for column in ["n", "fail", "ok", "rate", "score", "modes",
                    f"≤{s.isolated_max}", f"≥{s.cascading_min}"]:  # fmt: skip
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("profile", no_wrap=True)

@@ -628,7 +628,7 @@ class Store:
         local = self.__dict__.setdefault("_llm_threads", threading.local())
         if not hasattr(local, "con"):
             local.con = self.con.cursor()
-        return local.con  # type: ignore[no-any-return]
+        return local.con
 
     def get_cached_answer(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """The cached raw answer and its usage for a request key, or None."""
