@@ -1,7 +1,7 @@
 """Judge throughput: agentmortem's LLM judge at --concurrency 32 against the published MAST annotator's loop.
 
-Both run in one process against the same loopback fake OpenAI-compatible server (tests/fake_openai.py) answering
-every request after a fixed latency (default 0.5 s). The baseline does what the MAST annotator does: one request per
+Both run against the same loopback fake OpenAI-compatible server (tests/fake_openai.py, in a process of its own)
+answering every request after a fixed latency (default 0.5 s). The baseline does what the MAST annotator does: one request per
 trace, one trace at a time, the trace text *before* the taxonomy text. Ours runs `annotate_store` with the LLM judge
 (store-backed cache, redaction, parsing, storing) at concurrency 32. Prints wall times, the ideal
 `traces x latency / concurrency`, both ratios, and the machine.
@@ -12,6 +12,7 @@ trace, one trace at a time, the trace text *before* the taxonomy text. Ours runs
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import tempfile
 import time
@@ -76,6 +77,22 @@ def ours(traces: list[Trace], base_url: str, concurrency: int) -> tuple[float, i
         return time.perf_counter() - start, report.annotated
 
 
+def _serve(latency: float, urls: multiprocessing.Queue, stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
+    server = FakeOpenAI(latency=latency).start()
+    urls.put(server.base_url)
+    stop.wait()
+    server.stop()
+
+
+def start_server(latency: float) -> tuple[str, multiprocessing.Event, multiprocessing.Process]:  # type: ignore[type-arg]
+    """The fake server in a process of its own: a real endpoint does not share the client's interpreter (GIL)."""
+    urls: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    stop = multiprocessing.Event()
+    process = multiprocessing.Process(target=_serve, args=(latency, urls, stop), daemon=True)
+    process.start()
+    return urls.get(timeout=30), stop, process
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=int, default=200)
@@ -83,12 +100,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
     traces, what = load_traces(args.traces)
-    server = FakeOpenAI(latency=args.latency).start()
+    base_url, stop, process = start_server(args.latency)
     try:
-        ours_s, annotated = ours(traces, server.base_url, args.concurrency)
-        base_s = baseline(traces, server.base_url)
+        ours_s, annotated = ours(traces, base_url, args.concurrency)
+        base_s = baseline(traces, base_url)
     finally:
-        server.stop()
+        stop.set()
+        process.join(timeout=10)
     ideal = args.traces * args.latency / args.concurrency
     print(f"machine: {machine()}")
     print(f"workload: {what}, {args.latency} s latency per request")

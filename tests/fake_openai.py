@@ -145,15 +145,19 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             return
 
         def do_POST(self) -> None:  # noqa: N802 - name fixed by the base class
+            # `latency` is the time from the request's arrival to its answer, like a model endpoint's: the
+            # server's own work (parsing, scripting the verdict) happens inside it, not on top of it.
+            ready_at = time.monotonic() + fake.latency
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, orjson.loads(raw or b"{}"))
             _, fault = fake.record(request)
-            if fake.latency:
-                time.sleep(fake.latency)
-            self._answer(request, fault)
+            self._answer(request, fault, ready_at)
 
-        def _answer(self, request: Received, fault: Fault | None) -> None:
+        def _answer(self, request: Received, fault: Fault | None, ready_at: float) -> None:
+            answers = fault is None or fault.kind in ("prose", "truncated-json", "truncated-body")
+            response = _completion(fake, request, fault) if answers else {}  # scripted before the wait
+            time.sleep(max(0.0, ready_at - time.monotonic()))
             if fault is not None and fault.kind == "status":
                 self._send(fault.status, {"error": {"message": f"injected {fault.status}"}}, fault.headers)
             elif fault is not None and fault.kind == "hang":
@@ -163,7 +167,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
             elif fault is not None and fault.kind == "truncated-body":
-                body = orjson.dumps(_completion(fake, request, None))
+                body = orjson.dumps(response)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -175,7 +179,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             elif fake.reject_response_format and "response_format" in request.body:
                 self._send(400, {"error": {"message": "response_format is not supported", "type": "invalid"}})
             else:
-                self._send(200, _completion(fake, request, fault))
+                self._send(200, response)
 
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             body = orjson.dumps(payload)

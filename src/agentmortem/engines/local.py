@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -91,42 +92,68 @@ async def _run(
 
     # Traces are loaded in batches so memory stays bounded however many the store holds.
     pending: set[asyncio.Task[None]] = set()
-    for trace in store.iter_traces(ids):
-        pending.add(asyncio.create_task(one(trace)))
-        if len(pending) >= concurrency * 4:
-            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-    if pending:
-        await asyncio.gather(*pending)
+    try:
+        for trace in store.iter_traces(ids, batch_size=max(concurrency, 16)):
+            pending.add(asyncio.create_task(one(trace)))
+            if len(pending) >= concurrency * 4:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if pending:
+            await asyncio.gather(*pending)
+    finally:
+        writer.close()
+        await close_judge(judge)
+
+
+async def close_judge(judge: Judge) -> None:
+    """Let a judge release what it holds on this event loop (HTTP connections), if it holds anything."""
+    aclose = getattr(judge, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 class _GroupWriter:
-    """Group commit: annotations that finish while a write is being prepared go into that same transaction.
+    """Group commit on a writer thread: annotations that finish while a write is in flight go into the next one.
 
-    Each annotation is written within the event-loop turn it finished in (so nothing answered waits on later
-    traces), but a burst of concurrent completions costs one commit instead of one each.
+    Writes run on a thread with its own cursor, so commits never stall the event loop (and the requests it is
+    driving); a burst of completions costs one commit instead of one each. `put` returns once the annotation is
+    stored, so nothing reported as done is lost if the run is killed.
     """
 
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self.pending: list[Annotation] = []
-        self.flushed: asyncio.Future[None] | None = None
+        self.store = store.on_own_cursor()
+        self.pending: list[tuple[Annotation, asyncio.Future[None]]] = []
+        self.writing = False
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentmortem-writer")
 
     async def put(self, annotation: Annotation) -> None:
         """Queue `annotation` and return once it is stored."""
-        self.pending.append(annotation)
-        if self.flushed is None:
-            self.flushed = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().call_soon(self._flush, self.flushed)
-        await asyncio.shield(self.flushed)
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((annotation, stored))
+        if not self.writing:
+            asyncio.get_running_loop().create_task(self._drain())
+            self.writing = True
+        await stored
 
-    def _flush(self, done: asyncio.Future[None]) -> None:
-        batch, self.pending, self.flushed = self.pending, [], None
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            self.store.put_annotations(batch)
-        except Exception as exc:  # noqa: BLE001 - handed to every waiter of this batch, not lost in the loop
-            done.set_exception(exc)
-            return
-        done.set_result(None)
+            while self.pending:
+                batch, self.pending = self.pending, []
+                try:
+                    await loop.run_in_executor(self.executor, self.store.put_annotations, [a for a, _ in batch])
+                except Exception as exc:  # noqa: BLE001 - handed to every waiter of this batch, not lost in the loop
+                    for _, stored in batch:
+                        stored.set_exception(exc)
+                    continue
+                for _, stored in batch:
+                    stored.set_result(None)
+        finally:
+            self.writing = False
+
+    def close(self) -> None:
+        """Stop the writer thread and release its cursor."""
+        self.executor.shutdown(wait=True)
+        self.store.con.close()
 
 
 async def _judge_safely(judge: Judge, trace: Trace, taxonomy: Taxonomy) -> Annotation:

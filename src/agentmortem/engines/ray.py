@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
-from agentmortem.engines.local import DEFAULT_CONCURRENCY, AnnotateReport, _count, _judge_safely
+from agentmortem.engines.local import DEFAULT_CONCURRENCY, AnnotateReport, _count, _judge_safely, close_judge
 from agentmortem.judges.base import Judge
 from agentmortem.judges.llm.cache import AnswerCache, RequestLog
 from agentmortem.model import Annotation, Trace
@@ -289,4 +289,7 @@ async def _judge_traces(service: Any, judge: Judge, taxonomy: Taxonomy, traces: 
             annotation = await _judge_safely(judge, trace, taxonomy)
         await service.put.remote(annotation)
 
-    await asyncio.gather(*(one(trace) for trace in traces))
+    try:
+        await asyncio.gather(*(one(trace) for trace in traces))
+    finally:
+        await close_judge(judge)

@@ -145,6 +145,17 @@ class Store:
         """Close the connection (checkpointing the WAL)."""
         self.con.close()
 
+    def on_own_cursor(self) -> Store:
+        """The same database through a cursor of its own, for use from one other thread.
+
+        A DuckDB connection must not be used by two threads at once; cursors of it may, each from its own thread.
+        The twin is closed with this store's connection.
+        """
+        twin = object.__new__(Store)
+        twin.path = self.path
+        twin.con = self.con.cursor()
+        return twin
+
     # -- schema ---------------------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
@@ -335,7 +346,7 @@ class Store:
             self.con.register("_keys", keys)
             for table in ("verdicts", "annotations"):
                 self.con.execute(
-                    f"DELETE FROM {table} WHERE (trace_id, annotator) IN (SELECT (trace_id, annotator) FROM _keys)"
+                    f"DELETE FROM {table} x USING _keys k WHERE x.trace_id = k.trace_id AND x.annotator = k.annotator"
                 )
             self.con.unregister("_keys")
             self._insert_annotations(annotations)
@@ -631,8 +642,8 @@ class Store:
         return local.con
 
     def get_cached_answer(self, key: str) -> tuple[str, dict[str, Any]] | None:
-        """The cached raw answer and its usage for a request key, or None."""
-        row = self.con.execute("SELECT answer, usage FROM llm_cache WHERE key = ?", [key]).fetchone()
+        """The cached raw answer and its usage for a request key, or None; any thread."""
+        row = self._thread_con().execute("SELECT answer, usage FROM llm_cache WHERE key = ?", [key]).fetchone()
         return (row[0], orjson.loads(row[1]) if row[1] else {}) if row is not None else None
 
     def put_cached_answer(self, key: str, answer: str, usage: dict[str, Any], *, model: str) -> None:

@@ -139,6 +139,12 @@ class ChatClient:
             self._slots = asyncio.Semaphore(self.concurrency)
         return self._client, self._slots
 
+    async def aclose(self) -> None:
+        """Close the connections of the current event loop's client (before that loop ends)."""
+        if self._client is not None:
+            await self._client.close()
+        self._client, self._slots, self._loop = None, None, None
+
     async def complete(
         self, messages: list[dict[str, str]], *, schema: dict[str, Any], temperature: float, max_tokens: int | None
     ) -> Reply:
@@ -172,23 +178,20 @@ class ChatClient:
     async def _once(
         self, messages: list[dict[str, str]], schema: dict[str, Any], temperature: float, max_tokens: int | None
     ) -> Reply:
-        extra: dict[str, Any] = {}
+        # Parameters go in `extra_body`, which the client sends as given: its typed-parameter transform walks the
+        # whole verdict schema and the messages on every request, which costs more CPU than the request itself.
+        body: dict[str, Any] = {"messages": messages, "temperature": temperature}
         if max_tokens is not None:
-            extra["max_tokens"] = max_tokens
+            body["max_tokens"] = max_tokens
         if self.response_format in ("auto", "json_schema"):
-            extra["response_format"] = {
+            body["response_format"] = {
                 "type": "json_schema", "json_schema": {"name": "mast_verdict", "schema": schema, "strict": False},
             }  # fmt: skip
         elif self.response_format == "json_object":
-            extra["response_format"] = {"type": "json_object"}
+            body["response_format"] = {"type": "json_object"}
         client, slots = self._bind()
         async with slots:
-            completion = await client.chat.completions.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                temperature=temperature,
-                **extra,
-            )
+            completion = await client.chat.completions.create(model=self.model, messages=[], extra_body=body)
         return _reply(completion)
 
 

@@ -8,7 +8,9 @@ one bounded pool per endpoint (`concurrency`). Answers are cached the moment the
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -106,9 +108,21 @@ class LLMJudge:
         self.stats = Usage()
         self.redactions = Redactions()
         self._pending: dict[str, Usage] = {}
+        # Cache entries and request-log rows are written behind, on one thread: a trace's request slot is free
+        # as soon as its answer is parsed, instead of waiting on database commits queued behind other traces'.
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentmortem-judge-writes")
         self._system: dict[tuple[str, str, int], str] = {}
 
     # -- the Judge protocol ---------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Finish the written-behind cache/log writes and release the HTTP connections; engines call this."""
+        await asyncio.to_thread(self._writes.shutdown, wait=True)
+        self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentmortem-judge-writes")
+        await self.client.aclose()
+
+    def _write_behind(self, write: Any, *args: Any, **kwargs: Any) -> None:
+        self._writes.submit(write, *args, **kwargs).add_done_callback(_report_write_failure)
 
     async def judge(self, trace: Trace, taxonomy: Taxonomy) -> Annotation:
         """Annotate one trace; a trace that cannot be judged gets a 'failed' annotation saying why."""
@@ -189,7 +203,8 @@ class LLMJudge:
     async def _request(self, run: _TraceRun, messages: list[dict[str, str]], sample: int) -> tuple[str, str]:
         """The raw answer (from the cache when there is one) and its cache key."""
         key = cache_key(self._key_parts(run.taxonomy, sample), messages)
-        cached = self.cache.get_cached_answer(key) if self.cache is not None else None
+        # A lookup is a database query; off the event loop it does not hold up requests in flight.
+        cached = await asyncio.to_thread(self.cache.get_cached_answer, key) if self.cache is not None else None
         if cached is not None:
             await self._count(run, Usage(cached_requests=1), key, cached=True)
             return cached[0], key
@@ -232,14 +247,14 @@ class LLMJudge:
         usage = self._pending.pop(key, None)
         if self.cache is not None and usage is not None:
             # A database commit takes milliseconds; off the event loop it overlaps with requests in flight.
-            await asyncio.to_thread(self.cache.put_cached_answer, key, text, usage.as_dict(), model=self.model)
+            self._write_behind(self.cache.put_cached_answer, key, text, usage.as_dict(), model=self.model)
 
     async def _count(self, run: _TraceRun, usage: Usage, key: str, *, cached: bool, error: str | None = None) -> None:
         run.usage = run.usage + usage
         self.stats = self.stats + usage
         if self.log is not None:
             record = _log_record(run, usage, key, self, cached=cached, error=error)
-            await asyncio.to_thread(self.log.log_llm_request, record)
+            self._write_behind(self.log.log_llm_request, record)
 
     # -- the result -----------------------------------------------------------------------------------------
 
@@ -301,3 +316,9 @@ def _log_record(
         "key": key, "trace_id": run.trace.id, "annotator": judge.name, "model": judge.model,
         "base_url": judge.client.base_url, "from_cache": cached, "error": error, **usage.as_dict(),
     }  # fmt: skip
+
+
+def _report_write_failure(done: Future[None]) -> None:
+    # A lost cache entry only costs a repeated request on the next run; say so, but do not stop this one.
+    if done.exception() is not None:
+        logging.getLogger(__name__).warning("could not store a judge answer or request log: %s", done.exception())
