@@ -1,8 +1,8 @@
 """Judge throughput: agentmortem's LLM judge at --concurrency 32 against the published MAST annotator's loop.
 
-Both run against the same loopback fake OpenAI-compatible server (tests/fake_openai.py, in a process of its own)
-answering every request after a fixed latency (default 0.5 s). The baseline does what the MAST annotator does: one request per
-trace, one trace at a time, the trace text *before* the taxonomy text. Ours runs `annotate_store` with the LLM judge
+Both run against the same loopback fake OpenAI-compatible server (tests/fake_openai.py, in a process of its
+own) answering every request after a fixed latency (default 0.5 s). The baseline does what the MAST annotator does:
+one request per trace, one trace at a time, the trace text *before* the taxonomy text. Ours runs `annotate_store` with the LLM judge
 (store-backed cache, redaction, parsing, storing) at concurrency 32. Prints wall times, the ideal
 `traces x latency / concurrency`, both ratios, and the machine.
 

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
+
 from _machine import machine
 from agentmortem.analysis import build_report
 from agentmortem.report import ReportSettings
@@ -57,12 +59,8 @@ def generate(store: Store, n: int) -> None:
             SELECT id, s, 'message', 'assistant', 'step ' || s || ' of ' || id, false
             FROM gen CROSS JOIN range({STEPS_PER_TRACE}) t(s)"""
     )
-    con.execute(
-        f"""INSERT INTO annotations (trace_id, annotator, annotator_kind, taxonomy, taxonomy_version, status, usage)
-            SELECT id, '{ANNOTATOR}', 'mock', 'MAST', '1',
-                   CASE WHEN hash(i, 'status') % 1000 = 0 THEN 'failed' ELSE 'ok' END, '{{}}' FROM gen"""
-    )
     _verdicts(store, mode_ids)
+    _annotations(store, mode_ids)
     con.execute("DROP TABLE gen")
     con.execute("CHECKPOINT")
 
@@ -80,6 +78,27 @@ def _verdicts(store: Store, mode_ids: list[str]) -> None:
                            < 0.06 + CASE WHEN success THEN 0.0 ELSE 0.03 * m + 0.02 * (b % 5) END AS present,
                          hash(i, b, 'step') % {STEPS_PER_TRACE} AS step
                   FROM gen CROSS JOIN range({len(mode_ids)}) t(b))"""
+    )
+
+
+def _annotations(store: Store, mode_ids: list[str]) -> None:
+    # With the per-trace facts Store.put_annotations keeps (migration 004): bit and `located` position i stand for
+    # the i-th of the annotation's verdict modes in sorted order; `located` packs (i << 32) | first step.
+    ordered = sorted(mode_ids)
+    store.con.execute(
+        f"""INSERT INTO annotations (trace_id, annotator, annotator_kind, taxonomy, taxonomy_version, status, usage,
+                                     fact_modes, present_bits, known_bits, located)
+            SELECT g.id, '{ANNOTATOR}', 'mock', 'MAST', '1',
+                   CASE WHEN hash(g.i, 'status') % 1000 = 0 THEN 'failed' ELSE 'ok' END, '{{}}',
+                   $fact_modes, f.present_bits, f.known_bits, f.located
+            FROM gen g JOIN (
+                SELECT trace_id, bit_or(CASE WHEN present THEN 1::BIGINT << pos ELSE 0::BIGINT END) AS present_bits,
+                       bit_or(1::BIGINT << pos) AS known_bits,
+                       coalesce(list((pos << 32) | first_step ORDER BY pos) FILTER (WHERE present), []) AS located
+                FROM (SELECT *, list_position($ordered, mode_id)::BIGINT - 1 AS pos FROM verdicts)
+                GROUP BY trace_id
+            ) f ON f.trace_id = g.id""",
+        {"fact_modes": orjson.dumps(ordered).decode(), "ordered": ordered},
     )
 
 

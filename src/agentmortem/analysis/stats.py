@@ -63,13 +63,14 @@ def fisher_p(a: int, b: int, c: int, d: int) -> float | None:
     mode = (draws + 1) * (successes + 1) // (total + 2)
     low, high = max(0, draws - (total - successes)), min(draws, successes)
     cut = _log_hypergeom(a, total, successes, draws) + math.log1p(1e-7)
-    dist = hypergeom(total, successes, draws)
+    # scipy's distribution methods are called unfrozen: building a frozen distribution costs more than the tails.
+    shape = (total, successes, draws)
     if a < mode:
         start = _search(lambda k: _log_hypergeom(k, total, successes, draws) <= cut, mode, high + 1)
-        p = float(dist.cdf(a)) + (float(dist.sf(start - 1)) if start <= high else 0.0)
+        p = float(hypergeom.cdf(a, *shape)) + (float(hypergeom.sf(start - 1, *shape)) if start <= high else 0.0)
     elif a > mode:
         end = _search(lambda k: _log_hypergeom(k, total, successes, draws) > cut, low, mode + 1) - 1
-        p = (float(dist.cdf(end)) if end >= low else 0.0) + float(dist.sf(a - 1))
+        p = (float(hypergeom.cdf(end, *shape)) if end >= low else 0.0) + float(hypergeom.sf(a - 1, *shape))
     else:
         return 1.0
     return min(1.0, p)

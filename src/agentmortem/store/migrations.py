@@ -109,4 +109,37 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "004_annotation_facts",
+        """
+        -- Per-trace facts of an annotation, kept with it so a report reads one row per trace instead of grouping
+        -- every verdict row again. Bit i of the masks and position i of `located` is the i-th mode id of
+        -- `fact_modes` (a JSON array of the annotation's verdict modes, sorted); `located` holds
+        -- (i << 32) | (first evidence step & 0xFFFFFFFF) for each present mode with one. All NULL when an
+        -- annotation has more than 62 verdict modes (the report then reads the verdicts).
+        ALTER TABLE annotations ADD COLUMN fact_modes VARCHAR;
+        ALTER TABLE annotations ADD COLUMN present_bits BIGINT;
+        ALTER TABLE annotations ADD COLUMN known_bits BIGINT;
+        ALTER TABLE annotations ADD COLUMN located BIGINT[];
+        UPDATE annotations a
+        SET fact_modes = f.fact_modes, present_bits = f.present_bits, known_bits = f.known_bits, located = f.located
+        FROM (
+            SELECT trace_id, annotator, to_json(list(mode_id ORDER BY pos))::VARCHAR AS fact_modes,
+                   bit_or(CASE WHEN present THEN 1::BIGINT << pos ELSE 0::BIGINT END) AS present_bits,
+                   bit_or(CASE WHEN known THEN 1::BIGINT << pos ELSE 0::BIGINT END) AS known_bits,
+                   coalesce(list((pos << 32) | (step & 4294967295) ORDER BY pos)
+                                FILTER (WHERE present AND step IS NOT NULL), []) AS located
+            FROM (
+                SELECT *, row_number() OVER (PARTITION BY trace_id, annotator ORDER BY mode_id)::BIGINT - 1 AS pos
+                FROM (SELECT trace_id, annotator, mode_id, bool_or(present) AS present,
+                             count(present) > 0 AS known, min(first_step) FILTER (WHERE present) AS step
+                      FROM verdicts GROUP BY trace_id, annotator, mode_id)
+            )
+            GROUP BY trace_id, annotator HAVING count(*) <= 62
+        ) f
+        WHERE a.trace_id = f.trace_id AND a.annotator = f.annotator;
+        UPDATE annotations a SET fact_modes = '[]', present_bits = 0, known_bits = 0, located = []
+        WHERE NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.trace_id = a.trace_id AND v.annotator = a.annotator);
+        """,
+    ),
 ]

@@ -368,10 +368,11 @@ class Store:
                 "task_completed": pa.array([a.task_completed for a in annotations], pa.bool_()),
                 "created_at": [_naive_utc(a.created_at) or now for a in annotations],
                 "usage": [orjson.dumps(a.usage, default=str).decode() for a in annotations],
+                **_facts_columns(annotations),
             }
         )
         self.con.register("_new_annotations", rows)
-        self.con.execute("INSERT INTO annotations SELECT * FROM _new_annotations")
+        self.con.execute("INSERT INTO annotations BY NAME SELECT * FROM _new_annotations")
         self.con.unregister("_new_annotations")
         self.con.register("_new_verdicts", _verdicts_table(annotations))
         self.con.execute("INSERT INTO verdicts SELECT * FROM _new_verdicts")
@@ -538,7 +539,7 @@ class Store:
             raise StoreError(f"{self.path}: a report handles at most 62 modes, the taxonomy has {len(mode_ids)}")
         self.con.register("_am_modes", pa.table({"mode_id": list(mode_ids), "bit": list(range(len(mode_ids)))}))
         try:
-            self._signature_per_trace(annotator, group_column, group_key)
+            self._signature_per_trace(annotator, mode_ids, group_column, group_key)
             masks = self.con.execute(
                 "SELECT grp, cls, present_mask, known_mask, count(*) FROM _am_per_trace GROUP BY ALL ORDER BY ALL"
             ).fetchall()
@@ -550,21 +551,64 @@ class Store:
             self.con.unregister("_am_modes")
         return SignatureTables(masks=[tuple(r) for r in masks], cascade=cascade, drilldown=picks)
 
-    def _signature_per_trace(self, annotator: str, column: GroupColumn, key: str | None) -> None:
-        # Masks are cheap bit_or aggregates; the located modes (present with an evidence step) ride along as a
-        # short list per trace so the cascade queries never join back on the text trace id.
+    def _signature_per_trace(
+        self, annotator: str, mode_ids: Sequence[str], column: GroupColumn, key: str | None
+    ) -> None:
+        # One row per analysed trace: masks in report bits and `located` as (bit << 32) | first evidence step.
+        # The facts stored with each annotation (migration 004) give it from one row per trace; annotations
+        # without them (an export older than the columns) or naming modes outside the report's are re-derived
+        # from the verdict rows, which gives the same table.
+        layouts = self._fact_layouts(annotator, mode_ids)
+        if layouts is None:
+            self._per_trace_from_verdicts(annotator, column, key)
+        else:
+            self._per_trace_from_facts(annotator, column, key, layouts)
+
+    def _fact_layouts(self, annotator: str, mode_ids: Sequence[str]) -> list[tuple[str, list[int]]] | None:
+        """Per `fact_modes` layout of the annotator's analysed annotations, the report bit of each position."""
+        rows = self.con.execute(
+            "SELECT DISTINCT fact_modes FROM annotations WHERE annotator = ? AND status = 'ok'", [annotator]
+        ).fetchall()
+        bits = {mode_id: i for i, mode_id in enumerate(mode_ids)}
+        layouts = []
+        for (layout,) in rows:
+            modes = orjson.loads(layout) if layout is not None else None
+            if modes is None or any(mode_id not in bits for mode_id in modes):
+                return None
+            layouts.append((layout, [bits[mode_id] for mode_id in modes]))
+        return layouts
+
+    def _per_trace_from_facts(
+        self, annotator: str, column: GroupColumn, key: str | None, layouts: list[tuple[str, list[int]]]
+    ) -> None:
+        group_sql, params = _group_sql(column, key)
+        columns, layout_params = _fact_columns_sql(layouts)
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _am_per_trace AS
+                SELECT a.trace_id, {group_sql} AS grp,
+                       CASE o.success WHEN true THEN 's' WHEN false THEN 'f' ELSE 'u' END AS cls, t.n_steps,
+                       {columns}
+                FROM annotations a JOIN traces t ON t.id = a.trace_id
+                LEFT JOIN outcomes o ON o.trace_id = a.trace_id
+                WHERE a.annotator = $annotator AND a.status = 'ok'""",
+            {**params, **layout_params, "annotator": annotator},
+        )
+
+    def _per_trace_from_verdicts(self, annotator: str, column: GroupColumn, key: str | None) -> None:
         group_sql, params = _group_sql(column, key)
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _am_per_trace AS
-                WITH pv AS (
-                    SELECT v.trace_id,
-                           bit_or(CASE WHEN v.present THEN 1::BIGINT << m.bit ELSE 0::BIGINT END) AS present_mask,
-                           bit_or(CASE WHEN v.present IS NOT NULL THEN 1::BIGINT << m.bit ELSE 0::BIGINT END)
-                               AS known_mask,
-                           list({{'bit': m.bit, 'step': v.first_step}})
-                               FILTER (WHERE v.present AND v.first_step IS NOT NULL) AS located
+                WITH vb AS (
+                    SELECT v.trace_id, m.bit, bool_or(v.present) AS present, count(v.present) > 0 AS known,
+                           min(v.first_step) FILTER (WHERE v.present) AS step
                     FROM verdicts v JOIN _am_modes m ON m.mode_id = v.mode_id
-                    WHERE v.annotator = $annotator GROUP BY v.trace_id)
+                    WHERE v.annotator = $annotator GROUP BY v.trace_id, m.bit),
+                pv AS (
+                    SELECT trace_id, bit_or(CASE WHEN present THEN 1::BIGINT << bit ELSE 0::BIGINT END) AS present_mask,
+                           bit_or(CASE WHEN known THEN 1::BIGINT << bit ELSE 0::BIGINT END) AS known_mask,
+                           list((bit::BIGINT << 32) | (step & 4294967295)) FILTER (WHERE present AND step IS NOT NULL)
+                               AS located
+                    FROM vb GROUP BY trace_id)
                 SELECT a.trace_id, {group_sql} AS grp,
                        CASE o.success WHEN true THEN 's' WHEN false THEN 'f' ELSE 'u' END AS cls, t.n_steps,
                        coalesce(pv.present_mask, 0) AS present_mask, coalesce(pv.known_mask, 0) AS known_mask,
@@ -580,11 +624,13 @@ class Store:
         population = "(cls = 'f' OR grp IN (SELECT unnest($groups::VARCHAR[])))"
         groups = {"groups": no_outcome_groups}
         self.con.execute(
+            # One row per located mode of a trace (`located` holds each mode once), numbered per trace so the
+            # precedence self-join runs on a dense integer; the trace's root step rides along, so no window.
             f"""CREATE OR REPLACE TEMP TABLE _am_loc AS
-                SELECT trace_id, grp, n_steps, l.bit AS bit, min(l.step) AS step
-                FROM (SELECT trace_id, grp, n_steps, unnest(located) AS l FROM _am_per_trace
-                      WHERE located IS NOT NULL AND {population})
-                GROUP BY ALL""",
+                SELECT r, grp, n_steps, root, l >> 32 AS bit, {_STEP_OF.format("l")} AS step
+                FROM (SELECT row_number() OVER () AS r, grp, n_steps, unnest(located) AS l,
+                             list_min(list_transform(located, lambda x: {_STEP_OF.format("x")})) AS root
+                      FROM _am_per_trace WHERE len(located) > 0 AND {population})""",
             groups,
         )
         counts = self.con.execute(
@@ -596,11 +642,11 @@ class Store:
         per_mode = self.con.execute(
             """SELECT grp, bit, count(*), avg(least(1.0, step::DOUBLE / greatest(n_steps - 1, 1))),
                       count(*) FILTER (WHERE step = root)
-               FROM (SELECT *, min(step) OVER (PARTITION BY trace_id) AS root FROM _am_loc) GROUP BY grp, bit"""
+               FROM _am_loc GROUP BY grp, bit"""
         ).fetchall()
         pairs = self.con.execute(
             """SELECT x.grp, x.bit, y.bit, count(*) FROM _am_loc x
-               JOIN _am_loc y ON x.trace_id = y.trace_id AND x.step < y.step GROUP BY ALL"""
+               JOIN _am_loc y ON x.r = y.r AND x.step < y.step GROUP BY ALL"""
         ).fetchall()
         self.con.execute("DROP TABLE IF EXISTS _am_loc")
         return _cascade_rows(n, set(no_outcome_groups), counts, per_mode, pairs)
@@ -755,6 +801,41 @@ def _verdicts_table(annotations: list[Annotation]) -> pa.Table:
     )
 
 
+_MAX_FACT_MODES = 62  # the masks are signed 64-bit integers
+
+_STEP_OF = "(xor({0} & 4294967295, 2147483648) - 2147483648)::INTEGER"
+"""SQL for the step packed in the low 32 bits of a `located` entry (sign-extended: a step may be negative)."""
+
+
+def _facts(annotation: Annotation) -> tuple[str, int, int, list[int]] | None:
+    """Per-trace facts of an annotation as migration 004 defines them; None past _MAX_FACT_MODES modes."""
+    modes = sorted({v.mode_id for v in annotation.verdicts})
+    if len(modes) > _MAX_FACT_MODES:
+        return None
+    position = {mode_id: i for i, mode_id in enumerate(modes)}
+    present = known = 0
+    first: dict[int, int] = {}
+    for verdict in annotation.verdicts:
+        i = position[verdict.mode_id]
+        known |= (verdict.present is not None) << i
+        present |= bool(verdict.present) << i
+        step = verdict.first_step
+        if verdict.present and step is not None:
+            first[i] = min(step, first.get(i, step))
+    located = [(i << 32) | (first[i] & 0xFFFFFFFF) for i in sorted(first)]
+    return orjson.dumps(modes).decode(), present, known, located
+
+
+def _facts_columns(annotations: list[Annotation]) -> dict[str, pa.Array]:
+    facts = [_facts(a) for a in annotations]
+    return {
+        "fact_modes": pa.array([f and f[0] for f in facts], pa.string()),
+        "present_bits": pa.array([f and f[1] for f in facts], pa.int64()),
+        "known_bits": pa.array([f and f[2] for f in facts], pa.int64()),
+        "located": pa.array([f and f[3] for f in facts], pa.list_(pa.int64())),
+    }
+
+
 def _annotation_filter(annotator: str | None, trace_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
@@ -813,6 +894,27 @@ def _group_sql(column: GroupColumn, key: str | None) -> tuple[str, dict[str, Any
     if column not in ("model", "agent_system", "benchmark"):
         raise StoreError(f"cannot group by {column!r}")
     return f"coalesce(t.{column}, '(none)')", {}
+
+
+def _fact_columns_sql(layouts: list[tuple[str, list[int]]]) -> tuple[str, dict[str, Any]]:
+    """SQL for present_mask, known_mask and located from an annotation's stored facts, and its parameters."""
+    if all(bits == list(range(len(bits))) for _, bits in layouts):
+        return "a.present_bits AS present_mask, a.known_bits AS known_mask, a.located", {}
+    # A layout whose positions are not the report's bits (a partial or reordered mode set) moves each position
+    # to its bit through the layout's bit list.
+    bitmap = "$bitmaps[list_position($layouts, a.fact_modes)]"
+    located = f"list_transform(a.located, lambda l: ({bitmap}[(l >> 32) + 1]::BIGINT << 32) | (l & 4294967295))"
+    sql = (
+        f"{_moved_mask('a.present_bits', bitmap)} AS present_mask, {_moved_mask('a.known_bits', bitmap)} AS"
+        f" known_mask, {located} AS located"
+    )
+    return sql, {"layouts": [name for name, _ in layouts], "bitmaps": [bits for _, bits in layouts]}
+
+
+def _moved_mask(mask: str, bitmap: str) -> str:
+    """SQL moving bit p of `mask` to bit `bitmap`[p] (a per-row list of report bits)."""
+    moved = f"list_transform(range(len({bitmap})), lambda p: (({mask} >> p) & 1) << {bitmap}[p + 1])"
+    return f"coalesce(list_sum({moved}), 0)"
 
 
 def _empty_cascade_row(group: str, population: str, located: int, unlocated: int, n: int) -> CascadeRow:
