@@ -2,8 +2,8 @@
 
 Both run against the same loopback fake OpenAI-compatible server (tests/fake_openai.py, in a process of its
 own) answering every request after a fixed latency (default 0.5 s). The baseline does what the MAST annotator does:
-one request per trace, one trace at a time, the trace text *before* the taxonomy text. Ours runs `annotate_store` with the LLM judge
-(store-backed cache, redaction, parsing, storing) at concurrency 32. Prints wall times, the ideal
+one request per trace, one trace at a time, the trace text *before* the taxonomy text. Ours runs `annotate_store`
+with the LLM judge (store-backed cache, redaction, parsing, storing) at concurrency 32. Prints wall times, the ideal
 `traces x latency / concurrency`, both ratios, and the machine.
 
     .venv/bin/python benchmarks/judge.py [--traces 200] [--latency 0.5] [--concurrency 32]
