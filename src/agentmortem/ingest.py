@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentmortem.labels import embedded_annotations
-from agentmortem.model import Outcome, Trace
+from agentmortem.model import Annotation, Outcome, Trace
 from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD, GroundTruth, finalize_outcome, load_outcomes_file
 from agentmortem.outcomes.itbench import load_ground_truths
 from agentmortem.readers import ReadError, read_traces
@@ -30,6 +30,8 @@ class IngestReport:
     replaced: int = 0
     unchanged: int = 0
     steps: int = 0
+    annotated: int = 0
+    """Traces annotated inline by the `annotate` callable, if one was given."""
     errors: list[ReadError] = field(default_factory=list)
 
     @property
@@ -48,12 +50,15 @@ def ingest(
     success_threshold: float = DEFAULT_SUCCESS_THRESHOLD,
     on_trace: Callable[[Trace], None] | None = None,
     ground_truth: str | Path | None = None,
+    annotate: Callable[[Trace], Annotation] | None = None,
 ) -> IngestReport:
     """Read every trace under `paths` and store it; bad files are reported in `IngestReport.errors`.
 
     `model` overrides the model name of every trace (for sources that do not record it). Outcomes from
     `outcomes_file` take precedence over those found beside or inside the traces. `ground_truth` (an ITBench
-    ground-truth YAML or ground_truths.json) scores ITBench runs that have no judge_output.json.
+    ground-truth YAML or ground_truths.json) scores ITBench runs that have no judge_output.json. `annotate`
+    judges each trace as it is read and stores the annotation with the trace: for judges cheap enough to run
+    inline (the offline detectors), it saves reading every trace back from the store to annotate it.
     """
     report = IngestReport()
     external: dict[str, Outcome] = {}
@@ -69,6 +74,7 @@ def ingest(
         except ReadError as exc:
             report.errors.append(exc)
     batch: list[Trace] = []
+    inline: list[Annotation] = []
     batch_chars = 0
     store.limit_memory(INGEST_MEMORY_LIMIT)
     for trace in read_traces(paths, report.errors, format=format):
@@ -78,22 +84,26 @@ def ingest(
         report.read += 1
         report.steps += len(trace.steps)
         batch.append(trace)
+        if annotate is not None:
+            inline.append(annotate(trace))
         batch_chars += sum(len(step.content) for step in trace.steps)
         if on_trace is not None:
             on_trace(trace)
         if len(batch) >= BATCH_TRACES or batch_chars >= BATCH_CHARS:
-            _flush(store, batch, report)
+            _flush(store, batch, inline, report)
             batch_chars = 0
-    _flush(store, batch, report)
+    _flush(store, batch, inline, report)
     store.limit_memory(None)  # back to DuckDB's default for what follows (annotate, report)
     return report
 
 
-def _flush(store: Store, batch: list[Trace], report: IngestReport) -> None:
+def _flush(store: Store, batch: list[Trace], inline: list[Annotation], report: IngestReport) -> None:
     if not batch:
         return
     stats = store.add_traces(batch)
-    store.put_annotations([a for trace in batch for a in embedded_annotations(trace)])
+    store.put_annotations([a for trace in batch for a in embedded_annotations(trace)] + inline)
+    report.annotated += len(inline)
+    inline.clear()
     report.added += stats.added
     report.replaced += stats.replaced
     report.unchanged += stats.unchanged

@@ -18,6 +18,7 @@ from agentmortem.report.markdown import write_markdown
 from agentmortem.report.report import Report, ReportSettings
 from agentmortem.report.terminal import render_terminal
 from agentmortem.store import Store, StoreError
+from agentmortem.taxonomy import mast
 
 GroupByOption = Annotated[
     str,
@@ -103,14 +104,20 @@ def analyze_command(
         fail(f"unknown format {format!r}; known: {', '.join(format_names())}", code=2)
     settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
     judge = _judge(model, base_url=base_url, api_key_env=api_key_env, annotator=annotator)
+    # A judge with a synchronous `annotate` (the offline detectors) labels each trace while it is read; the
+    # engine then only judges what is left (traces stored earlier), and an LLM judge everything not yet done.
+    inline = getattr(judge, "annotate", None)
     with open_store() as store:
-        ingested = ingest(paths, store, format=format, outcomes_file=outcomes)
+        ingested = ingest(
+            paths, store, format=format, outcomes_file=outcomes,
+            annotate=(lambda trace: inline(trace, mast())) if inline is not None else None,
+        )  # fmt: skip
         for error in ingested.errors:
             err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         annotated = annotate_store(store, judge, concurrency=concurrency)
         err_console.print(
-            f"read {ingested.read} traces; annotated {annotated.annotated} with {judge.name!r} "
-            f"({annotated.skipped} already done, {annotated.failed} failed)",
+            f"read {ingested.read} traces; annotated {ingested.annotated + annotated.annotated} with "
+            f"{judge.name!r} ({annotated.skipped - ingested.annotated} already done, {annotated.failed} failed)",
             highlight=False,
         )
         for trace_id, reason in annotated.failures[:5]:

@@ -36,7 +36,14 @@ def detect(view: TraceView) -> Finding | None:
 
 
 def call_runs(view: TraceView) -> list[list[Step]]:
-    """Every maximal run of look-alike calls without new information (runs of one included)."""
+    """Every maximal run of look-alike calls without new information (runs of one included); computed once a view."""
+    if "call_runs" not in view.shared:
+        view.shared["call_runs"] = _call_runs(view)
+    runs: list[list[Step]] = view.shared["call_runs"]
+    return runs
+
+
+def _call_runs(view: TraceView) -> list[list[Step]]:
     runs: list[list[Step]] = []
     for call in view.calls:
         if runs and _repeats(view, runs[-1][-1], call):

@@ -49,6 +49,8 @@ class TraceView:
         self.config = config
         self._errors = compile_all(config.error_markers)
         self._failed: dict[int, bool] = {}
+        self.shared: dict[str, Any] = {}
+        """Facts one detector computes and another reuses (e.g. FM-1.3's call runs, read again by FM-1.5)."""
 
     @cached_property
     def calls(self) -> list[Step]:
