@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import orjson
@@ -10,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD
+from agentmortem.readers import format_names
 from agentmortem.store import DB_ENV_VAR, Store, StoreError, default_db_path
 
 app = typer.Typer(
@@ -66,3 +69,25 @@ def print_json(data: Any) -> None:
     """Write `data` as indented JSON to stdout (stable key order as given)."""
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode())
     sys.stdout.write("\n")
+
+
+# Options shared by the commands that read trace files (`ingest`, `analyze`).
+PathsArgument = Annotated[list[Path], typer.Argument(help="Trace files or directories (walked recursively).")]
+FormatOption = Annotated[
+    str | None, typer.Option("--format", "-f", help=f"Force a trace format: {', '.join(format_names())}.")
+]
+OutcomesOption = Annotated[Path | None, typer.Option("--outcomes", help="CSV or JSONL with trace_id, success, score.")]
+GroundTruthOption = Annotated[
+    Path | None,
+    typer.Option("--ground-truth", help="ITBench ground truth (YAML or ground_truths.json) to score runs with."),
+]
+ThresholdOption = Annotated[
+    float, typer.Option("--success-threshold", help="A run succeeds when its score is at least this.")
+]
+DEFAULT_THRESHOLD = DEFAULT_SUCCESS_THRESHOLD
+
+
+def check_format(format: str | None) -> None:
+    """Exit with a usage error (code 2) naming the known formats when `format` is not one of them."""
+    if format is not None and format not in format_names():
+        fail(f"unknown format {format!r}; known: {', '.join(format_names())}", code=2)

@@ -2,43 +2,42 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agentmortem.cli.app import app, console, err_console, open_store, print_json
+from agentmortem.cli.app import (
+    DEFAULT_THRESHOLD,
+    FormatOption,
+    GroundTruthOption,
+    OutcomesOption,
+    PathsArgument,
+    ThresholdOption,
+    app,
+    check_format,
+    console,
+    err_console,
+    open_store,
+    print_json,
+)
 from agentmortem.ingest import IngestReport, ingest
-from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD
-from agentmortem.readers import all_readers, format_names
+from agentmortem.readers import all_readers
 
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="Trace files or directories (walked recursively).")],
-    format: Annotated[
-        str | None, typer.Option("--format", "-f", help=f"Force a format: {', '.join(format_names())}.")
-    ] = None,
-    outcomes: Annotated[
-        Path | None, typer.Option("--outcomes", help="CSV or JSONL with trace_id, success, score.")
-    ] = None,
+    paths: PathsArgument,
+    format: FormatOption = None,
+    outcomes: OutcomesOption = None,
     model: Annotated[str | None, typer.Option("--model", help="Model name for traces that do not say.")] = None,
-    ground_truth: Annotated[
-        Path | None,
-        typer.Option("--ground-truth", help="ITBench ground truth (YAML or ground_truths.json) to score runs with."),
-    ] = None,
-    success_threshold: Annotated[
-        float, typer.Option("--success-threshold", help="A run succeeds when its score is at least this.")
-    ] = DEFAULT_SUCCESS_THRESHOLD,
+    ground_truth: GroundTruthOption = None,
+    success_threshold: ThresholdOption = DEFAULT_THRESHOLD,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Read trace files into the store. Bad files are reported one line each; the rest goes on."""
-    if format is not None and format not in format_names():
-        from agentmortem.cli.app import fail
-
-        fail(f"unknown format {format!r}; known: {', '.join(format_names())}", code=2)
+    check_format(format)
     with open_store() as store, _progress(disable=as_json) as progress:
         task = progress.add_task("ingesting", total=None)
         report = ingest(

@@ -8,11 +8,24 @@ from typing import Annotated, Any
 import typer
 
 from agentmortem.analysis import AnalysisError, PlaybookError, build_report, load_playbook
-from agentmortem.cli.app import app, console, err_console, fail, open_store, warn
+from agentmortem.cli.app import (
+    DEFAULT_THRESHOLD,
+    FormatOption,
+    GroundTruthOption,
+    OutcomesOption,
+    PathsArgument,
+    ThresholdOption,
+    app,
+    check_format,
+    console,
+    err_console,
+    fail,
+    open_store,
+    warn,
+)
 from agentmortem.engines.local import DEFAULT_CONCURRENCY, annotate_store
 from agentmortem.ingest import ingest
 from agentmortem.judges import get_judge
-from agentmortem.readers import format_names
 from agentmortem.report.json import write_json
 from agentmortem.report.markdown import write_markdown
 from agentmortem.report.report import Report, ReportSettings
@@ -71,13 +84,11 @@ def report_command(
 
 @app.command("analyze")
 def analyze_command(
-    paths: Annotated[list[Path], typer.Argument(help="Trace files or directories (walked recursively).")],
-    format: Annotated[
-        str | None, typer.Option("--format", "-f", help=f"Force a trace format: {', '.join(format_names())}.")
-    ] = None,
-    outcomes: Annotated[
-        Path | None, typer.Option("--outcomes", help="CSV or JSONL with trace_id, success, score.")
-    ] = None,
+    paths: PathsArgument,
+    format: FormatOption = None,
+    outcomes: OutcomesOption = None,
+    ground_truth: GroundTruthOption = None,
+    success_threshold: ThresholdOption = DEFAULT_THRESHOLD,
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="LLM judge model; without it the offline detectors judge.")
     ] = None,
@@ -100,8 +111,7 @@ def analyze_command(
     quiet: QuietOption = False,
 ) -> None:
     """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
-    if format is not None and format not in format_names():
-        fail(f"unknown format {format!r}; known: {', '.join(format_names())}", code=2)
+    check_format(format)
     settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
     judge = _judge(model, base_url=base_url, api_key_env=api_key_env, annotator=annotator)
     # A judge with a synchronous `annotate` (the offline detectors) labels each trace while it is read; the
@@ -109,7 +119,8 @@ def analyze_command(
     inline = getattr(judge, "annotate", None)
     with open_store() as store:
         ingested = ingest(
-            paths, store, format=format, outcomes_file=outcomes,
+            paths, store, format=format, outcomes_file=outcomes, ground_truth=ground_truth,
+            success_threshold=success_threshold,
             annotate=(lambda trace: inline(trace, mast())) if inline is not None else None,
         )  # fmt: skip
         for error in ingested.errors:
