@@ -367,7 +367,7 @@ class Store:
                 "summary": [a.summary for a in annotations],
                 "task_completed": pa.array([a.task_completed for a in annotations], pa.bool_()),
                 "created_at": [_naive_utc(a.created_at) or now for a in annotations],
-                "usage": [orjson.dumps(a.usage, default=str).decode() for a in annotations],
+                "usage": [orjson.dumps(a.usage, default=str).decode() if a.usage else "{}" for a in annotations],
                 **_facts_columns(annotations),
             }
         )
@@ -785,20 +785,35 @@ def _steps_table(traces: list[Trace]) -> pa.Table:
 
 
 def _verdicts_table(annotations: list[Annotation]) -> pa.Table:
-    rows = [(a, v) for a in annotations for v in a.verdicts]
+    # Column by column over one flat list of verdicts: comprehensions, not per-row dicts, since a batch of
+    # detector annotations holds thousands of verdicts, most of them absent with no evidence and no flags.
+    owners = [(a.trace_id, a.annotator) for a in annotations for _ in a.verdicts]
+    verdicts = [v for a in annotations for v in a.verdicts]
+    firsts = [_first_step(v.evidence) for v in verdicts]
     return pa.table(
         {
-            "trace_id": [a.trace_id for a, _ in rows],
-            "annotator": [a.annotator for a, _ in rows],
-            "mode_id": [v.mode_id for _, v in rows],
-            "present": pa.array([v.present for _, v in rows], pa.bool_()),
-            "confidence": pa.array([v.confidence for _, v in rows], pa.float64()),
-            "first_step": pa.array([v.first_step for _, v in rows], pa.int32()),
-            "evidence": [orjson.dumps([e.model_dump() for e in v.evidence]).decode() for _, v in rows],
-            "explanation": [v.explanation for _, v in rows],
-            "flags": [orjson.dumps(v.flags).decode() for _, v in rows],
+            "trace_id": [trace_id for trace_id, _ in owners],
+            "annotator": [annotator for _, annotator in owners],
+            "mode_id": [v.mode_id for v in verdicts],
+            "present": pa.array([v.present for v in verdicts], pa.bool_()),
+            "confidence": pa.array([v.confidence for v in verdicts], pa.float64()),
+            "first_step": pa.array(firsts, pa.int32()),
+            "evidence": [_evidence_json(v.evidence) for v in verdicts],
+            "explanation": [v.explanation for v in verdicts],
+            "flags": [orjson.dumps(v.flags).decode() if v.flags else "[]" for v in verdicts],
         }
     )
+
+
+def _first_step(evidence: list[Evidence]) -> int | None:
+    """`ModeVerdict.first_step`, without the generator it costs per verdict (most have no evidence)."""
+    if not evidence:
+        return None
+    return evidence[0].step if len(evidence) == 1 else min(e.step for e in evidence)
+
+
+def _evidence_json(evidence: list[Evidence]) -> str:
+    return orjson.dumps([e.model_dump() for e in evidence]).decode() if evidence else "[]"
 
 
 _MAX_FACT_MODES = 62  # the masks are signed 64-bit integers
@@ -816,11 +831,15 @@ def _facts(annotation: Annotation) -> tuple[str, int, int, list[int]] | None:
     present = known = 0
     first: dict[int, int] = {}
     for verdict in annotation.verdicts:
+        if verdict.present is None:
+            continue  # unknown: neither bit is set
         i = position[verdict.mode_id]
-        known |= (verdict.present is not None) << i
-        present |= bool(verdict.present) << i
-        step = verdict.first_step
-        if verdict.present and step is not None:
+        known |= 1 << i
+        if not verdict.present:
+            continue
+        present |= 1 << i
+        step = _first_step(verdict.evidence)
+        if step is not None:
             first[i] = min(step, first.get(i, step))
     located = [(i << 32) | (first[i] & 0xFFFFFFFF) for i in sorted(first)]
     return orjson.dumps(modes).decode(), present, known, located

@@ -9,10 +9,8 @@ agent's own script ends the loop: that is the task being done with a tool the ag
 
 from __future__ import annotations
 
-import re
-
 from agentmortem.judges.detectors.verification import written_files
-from agentmortem.judges.detectors.view import Finding, TraceView, compile_all, first_match, silent
+from agentmortem.judges.detectors.view import Finding, GuardedPattern, TraceView, compile_all, first_match, silent
 from agentmortem.model import Step
 
 MODE = "FM-2.3"
@@ -51,7 +49,7 @@ def _loops(view: TraceView) -> list[list[Step]]:
     return loops
 
 
-def _is_meta(view: TraceView, call: Step, meta: list[re.Pattern[str]], own_files: set[str]) -> bool:
+def _is_meta(view: TraceView, call: Step, meta: list[GuardedPattern], own_files: set[str]) -> bool:
     command = view.command(call)
     result = view.result_of(call)
     if first_match(meta, command) or (result is not None and first_match(meta, result.content[:2000])):

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from agentmortem.judges.detectors.config import DetectorConfig, FamilyRules
+from agentmortem.judges.detectors.literals import Guard, guard_for
 from agentmortem.model import Evidence, Step, Trace
 
 AGENT_ROLES = frozenset({"assistant", "agent", "model"})
@@ -145,21 +146,35 @@ def is_harness_message(step: Step) -> bool:
     return step.kind == "system" or (step.kind == "message" and (step.role or "") in HARNESS_ROLES)
 
 
-def compile_all(patterns: list[str]) -> list[re.Pattern[str]]:
+class GuardedPattern:
+    """A compiled regex behind a literal prefilter: `search` skips the regex when no required literal occurs."""
+
+    def __init__(self, regex: re.Pattern[str], guard: Guard | None) -> None:
+        self.regex = regex
+        self.guard = guard
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The regex's first match in `text`, exactly as `re.Pattern.search` finds it."""
+        if self.guard is not None and not self.guard.admits(text):
+            return None
+        return self.regex.search(text)
+
+
+def compile_all(patterns: list[str]) -> list[GuardedPattern]:
     """The configured regexes as one alternation (one scan of the text instead of one per pattern), cached."""
     return [_combined(tuple(patterns))] if patterns else []
 
 
 @lru_cache(maxsize=256)
-def _combined(patterns: tuple[str, ...]) -> re.Pattern[str]:
+def _combined(patterns: tuple[str, ...]) -> GuardedPattern:
     # A leading global flag such as (?i) becomes a scoped group, which an alternation allows.
     parts = [
         f"(?{p[2 : p.index(')')]}:{p[p.index(')') + 1 :]})" if _GLOBAL_FLAGS.match(p) else f"(?:{p})" for p in patterns
     ]
-    return re.compile("|".join(parts), re.MULTILINE)
+    return GuardedPattern(re.compile("|".join(parts), re.MULTILINE), guard_for(patterns))
 
 
-def first_match(patterns: list[re.Pattern[str]], text: str) -> re.Match[str] | None:
+def first_match(patterns: list[GuardedPattern], text: str) -> re.Match[str] | None:
     """The first match of any pattern in `text`."""
     for pattern in patterns:
         match = pattern.search(text)
