@@ -79,7 +79,8 @@ class DetectorsJudge:
 
     def annotate(self, trace: Trace, taxonomy: Taxonomy) -> Annotation:
         """The synchronous form of `judge`, for callers outside an event loop."""
-        verdicts = [_verdict(f) for f in self.findings(trace) if f.mode_id in taxonomy.ids]
+        known = frozenset(taxonomy.ids)  # built once: `ids` makes a new list on every access
+        verdicts = [_verdict(f) for f in self.findings(trace) if f.mode_id in known]
         return Annotation(
             trace_id=trace.id, annotator=self.name, annotator_kind="detectors", annotator_version=self.version,
             taxonomy=taxonomy.name, taxonomy_version=taxonomy.version, verdicts=verdicts,

@@ -1,7 +1,7 @@
-"""Literal prefilters for the detectors' regexes: skip a regex search when its match is impossible.
+r"""Literal prefilters for the detectors' regexes: skip a regex search when its match is impossible.
 
 Most texts the detectors scan cannot match their patterns, and Python's regex engine cannot skip ahead on
-case-insensitive alternations that start with `\\b`: it tries every position. A plain substring test can: for
+case-insensitive alternations that start with `\b`: it tries every position. A plain substring test can: for
 each pattern we derive, from its parse tree, a set of literal strings at least one of which every match must
 contain. When none occurs in the text, the regex cannot match and is not run; otherwise it runs as before, so
 the prefilter only ever saves time and never changes a result.

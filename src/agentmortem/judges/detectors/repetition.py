@@ -81,7 +81,7 @@ def similar(a: str, b: str, view: TraceView, *, threshold: float | None = None, 
     share = min(len(a), len(b)) / max(len(a), len(b), 1)
     if share < limit and (not prefix or share < _MIN_PREFIX_SHARE):
         return False  # lengths alone rule it out (a cheap bound before any diff)
-    words_a, words_b = _words(a), _words(b)
+    words_a, words_b = _words(a, view), _words(b, view)
     if _at_least(words_a, words_b, limit):
         return True
     if not prefix:
@@ -91,13 +91,19 @@ def similar(a: str, b: str, view: TraceView, *, threshold: float | None = None, 
     return long_enough and _at_least(words_a[:short], words_b[:short], limit)
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
+def _words(text: str, view: TraceView) -> list[str]:
+    # Consecutive pairs share a text (each call or message is compared with the one before and after it), so
+    # the word lists are cached per view rather than split twice.
+    cache: dict[str, list[str]] = view.shared.setdefault("words", {})
+    words = cache.get(text)
+    if words is None:
+        words = cache[text] = _WORD.findall(text)
+    return words
 
 
 def _at_least(a: list[str], b: list[str], limit: float) -> bool:
-    if not a or not b:
-        return a == b
+    if not a or not b or a == b:
+        return a == b  # equal non-empty lists have ratio 1.0: no need for the diff
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     return matcher.real_quick_ratio() >= limit and matcher.quick_ratio() >= limit and matcher.ratio() >= limit
 
