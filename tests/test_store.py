@@ -110,3 +110,19 @@ def test_store_file_is_plain_duckdb(tmp_path: Path):
         store.add_traces([_trace()])
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT id, n_steps FROM traces").fetchall() == [("t1", 3)]
+
+
+def test_traces_and_their_annotations_are_written_together(store: Store, monkeypatch: pytest.MonkeyPatch):
+    stats = store.add_traces([_trace("a")], annotations=[_annotation("a")])
+    assert stats.added == 1 and [a.annotator for a in store.get_annotations()] == ["judge"]
+    # Re-ingesting the unchanged trace with a new verdict replaces the annotation, not duplicates it.
+    store.add_traces([_trace("a")], annotations=[_annotation("a", present=False)])
+    assert [v.present for a in store.get_annotations() for v in a.verdicts] == [False]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("agentmortem.store.store._verdicts_table", broken)
+    with pytest.raises(RuntimeError):
+        store.add_traces([_trace("b")], annotations=[_annotation("b")])
+    assert store.trace_ids() == ["a"]  # the trace went with its failed annotation

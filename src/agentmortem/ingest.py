@@ -100,8 +100,7 @@ def ingest(
 def _flush(store: Store, batch: list[Trace], inline: list[Annotation], report: IngestReport) -> None:
     if not batch:
         return
-    stats = store.add_traces(batch)
-    store.put_annotations([a for trace in batch for a in embedded_annotations(trace)] + inline)
+    stats = store.add_traces(batch, annotations=[a for trace in batch for a in embedded_annotations(trace)] + inline)
     report.annotated += len(inline)
     inline.clear()
     report.added += stats.added

@@ -177,12 +177,13 @@ class Store:
 
     # -- traces ---------------------------------------------------------------------------------------------
 
-    def add_traces(self, traces: Sequence[Trace]) -> WriteStats:
+    def add_traces(self, traces: Sequence[Trace], *, annotations: Sequence[Annotation] = ()) -> WriteStats:
         """Store a batch of traces in one transaction; idempotent by trace id and content fingerprint.
 
         A trace already stored with the same fingerprint is left as is (its outcome is updated when the new
         one is known). A trace whose id is stored with another fingerprint is replaced, and its annotations
-        are dropped because their evidence steps may no longer point at the same content.
+        are dropped because their evidence steps may no longer point at the same content. `annotations` of
+        these traces (labels a reader found, a judge run inline) are written in the same transaction.
         """
         stats = WriteStats()
         if not traces:
@@ -200,6 +201,7 @@ class Store:
                 self._delete_traces(replaced)
             self._insert_traces(fresh)
             self._upsert_outcomes([(t.id, t.outcome) for t in traces if t.id in fresh_ids or t.outcome.known])
+            self._replace_annotations(annotations, new_traces=fresh_ids)
         stats.added = len(fresh) - len(replaced)
         stats.replaced = len(replaced)
         stats.unchanged = len(traces) - len(fresh)
@@ -338,18 +340,24 @@ class Store:
         """Store annotations (replacing the same trace x annotator) in one transaction; returns how many."""
         if not annotations:
             return 0
-        annotations = list({(a.trace_id, a.annotator): a for a in annotations}.values())
-        keys = pa.table(
-            {"trace_id": [a.trace_id for a in annotations], "annotator": [a.annotator for a in annotations]}
-        )
         with self._transaction():
+            return self._replace_annotations(annotations, new_traces=set())
+
+    def _replace_annotations(self, annotations: Sequence[Annotation], *, new_traces: set[str]) -> int:
+        """Write annotations over any of the same trace x annotator; traces in `new_traces` hold none yet."""
+        if not annotations:
+            return 0
+        annotations = list({(a.trace_id, a.annotator): a for a in annotations}.values())
+        stale = [a for a in annotations if a.trace_id not in new_traces]
+        if stale:  # each DELETE costs a millisecond even when it matches nothing
+            keys = pa.table({"trace_id": [a.trace_id for a in stale], "annotator": [a.annotator for a in stale]})
             self.con.register("_keys", keys)
             for table in ("verdicts", "annotations"):
                 self.con.execute(
                     f"DELETE FROM {table} x USING _keys k WHERE x.trace_id = k.trace_id AND x.annotator = k.annotator"
                 )
             self.con.unregister("_keys")
-            self._insert_annotations(annotations)
+        self._insert_annotations(annotations)
         return len(annotations)
 
     def _insert_annotations(self, annotations: list[Annotation]) -> None:
