@@ -33,7 +33,7 @@ from agentmortem.report.report import (
     Totals,
 )
 from agentmortem.store import Store
-from agentmortem.store.store import CascadeRow, GroupColumn
+from agentmortem.store.signatures import CascadeRow, GroupColumn
 from agentmortem.taxonomy import Taxonomy, mast
 
 GROUP_COLUMNS = ("model", "agent_system", "benchmark")

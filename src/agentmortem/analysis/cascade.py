@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from agentmortem.analysis.stats import share
 from agentmortem.report.report import CascadeView, ModeInfo, ModePosition
-from agentmortem.store.store import CascadeRow
+from agentmortem.store.signatures import CascadeRow
 
 
 def cascade_view(

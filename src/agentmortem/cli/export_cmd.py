@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from agentmortem.cli.app import app, console, fail, open_store, print_json
-from agentmortem.store.store import ExportExistsError, StoreError
+from agentmortem.store import ExportExistsError, StoreError
 
 
 @app.command("export")
