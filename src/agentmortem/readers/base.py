@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from agentmortem.model import Trace
 
@@ -43,3 +44,13 @@ class Reader(Protocol):
     def read(self, path: Path, errors: list[ReadError]) -> Iterator[Trace]:
         """Yield the traces in `path`; append recoverable per-record problems to `errors`."""
         ...
+
+
+def iso_timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp as agents write them ('2026-01-15T17:15:06.120Z'); None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

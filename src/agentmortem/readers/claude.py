@@ -28,13 +28,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from agentmortem.model import Trace, make_steps
 from agentmortem.readers.anthropic_blocks import RawStep, content_steps, text_of
-from agentmortem.readers.base import ReadError
+from agentmortem.readers.base import ReadError, iso_timestamp
 from agentmortem.readers.jsonio import load_records
 
 _ID_KEYS = ("sessionId", "uuid", "leafUuid", "parentUuid", "messageId")
@@ -203,7 +202,7 @@ class _Session:
         self._remember(row)
         role = str(message.get("role") or row["type"])
         steps = content_steps(role, message.get("content"), source=_row_source(row))
-        stamp = {"timestamp": _timestamp(row.get("timestamp")), "agent": _agent(row)}
+        stamp = {"timestamp": iso_timestamp(row.get("timestamp")), "agent": _agent(row)}
         for step in steps:
             step.update(stamp)
             if row.get("isApiErrorMessage"):
@@ -277,7 +276,7 @@ def _system_event(row: dict[str, Any]) -> RawStep:
         "role": "system",
         "content": text_of(row.get("content")),
         "is_error": row.get("level") == "error",
-        "timestamp": _timestamp(row.get("timestamp")),
+        "timestamp": iso_timestamp(row.get("timestamp")),
         "agent": _agent(row),
         "source_type": f"claude:system/{subtype}",
     }
@@ -294,16 +293,6 @@ def _usage_tokens(usage: dict[str, Any]) -> tuple[int | None, int | None]:
     prompt = [usage[k] for k in prompt_keys if isinstance(usage.get(k), int)]
     output = usage.get("output_tokens")
     return (sum(prompt) if prompt else None), (output if isinstance(output, int) else None)
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """ISO 8601 timestamps as Claude Code writes them; anything unparseable is left out rather than guessed."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _snake(key: str) -> str:

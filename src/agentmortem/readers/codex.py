@@ -40,7 +40,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,7 +47,7 @@ import orjson
 
 from agentmortem.model import Trace, make_steps
 from agentmortem.readers import itbench_layout
-from agentmortem.readers.base import ReadError
+from agentmortem.readers.base import ReadError, iso_timestamp
 
 ROW_TYPES = frozenset({"session_meta", "turn_context", "response_item", "event_msg", "compacted"})
 """The `type` of every row of a Codex rollout file."""
@@ -216,7 +215,7 @@ class CodexSession:
             return
         step = handler(self, payload)
         if step is not None:
-            step["timestamp"] = _timestamp(row.get("timestamp"))
+            step["timestamp"] = iso_timestamp(row.get("timestamp"))
             self.steps.append(step)
 
     def default_id(self) -> str:
@@ -413,15 +412,6 @@ def _head_rows(head: str) -> list[Any]:
         if len(rows) == 5:
             break
     return rows
-
-
-def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _text(value: Any) -> str:
