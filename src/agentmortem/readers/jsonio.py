@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from agentmortem.readers.base import ReadError
+from agentmortem.readers.base import SNIFF_BYTES, ReadError
 
 Record = tuple[int | None, Any]
 """A parsed JSON value and the 1-based line it came from (None for a whole-file document)."""
@@ -79,3 +79,25 @@ def as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return orjson.dumps(value).decode()
+
+
+def first_json_value(path: Path, head: str) -> Any:
+    """The first JSON value a sniffed head holds whole, or None when it is cut.
+
+    That is the whole document when the file fits in the head, else the head's first line (a JSONL record).
+    """
+    candidates = [head] if _fits_in_head(path) else []
+    candidates.append(head.split("\n", 1)[0])
+    for text in candidates:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue
+    return None
+
+
+def _fits_in_head(path: Path) -> bool:
+    try:
+        return path.stat().st_size <= SNIFF_BYTES
+    except OSError:
+        return False

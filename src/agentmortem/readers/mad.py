@@ -30,7 +30,8 @@ from agentmortem.labels import (
     unmapped_human_modes,
 )
 from agentmortem.model import Outcome, Trace
-from agentmortem.readers.base import SNIFF_BYTES, ReadError
+from agentmortem.readers.base import ReadError
+from agentmortem.readers.jsonio import first_json_value
 from agentmortem.readers.mad_log import ParsedLog, split_trajectory
 
 _HEAD_MAS = re.compile(r'"mas_name"\s*:')
@@ -83,22 +84,8 @@ def is_mad_record(record: Any) -> bool:
 
 def _first_value(head: str, path: Path) -> Any:
     """The first record when the head holds it whole (small file or first JSONL line), else None."""
-    texts = [head] if _file_size(path) <= SNIFF_BYTES else []
-    texts.append(head.split("\n", 1)[0])
-    for text in texts:
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            continue
-        return value[0] if isinstance(value, list) and value else value
-    return None
-
-
-def _file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return SNIFF_BYTES + 1
+    value = first_json_value(path, head)
+    return value[0] if isinstance(value, list) and value else value
 
 
 def _records(path: Path, data: bytes, errors: list[ReadError]) -> Iterator[tuple[tuple[str, int | None, int], Any]]:

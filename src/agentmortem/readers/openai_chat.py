@@ -34,7 +34,8 @@ from typing import Any, ClassVar
 import orjson
 
 from agentmortem.model import Outcome, Step, StepKind, Trace, pair_tool_calls
-from agentmortem.readers.base import SNIFF_BYTES, ReadError
+from agentmortem.readers.base import ReadError
+from agentmortem.readers.jsonio import first_json_value
 
 MESSAGE_KEYS = ("messages", "traj", "history", "conversation")
 """Keys under which a trace object may hold its message list, in the order they are tried."""
@@ -71,7 +72,7 @@ class OpenAIChatReader:
         stripped = head.lstrip()
         if not stripped.startswith(("{", "[")):
             return 0.0
-        first = _first_record(stripped, whole=_is_whole_file(path))
+        first = _first_record(path, stripped)
         if first is not None:
             return _record_confidence(first)
         return _head_confidence(stripped)
@@ -99,24 +100,10 @@ class OpenAIChatReader:
 # -- sniffing -----------------------------------------------------------------------------------------------
 
 
-def _is_whole_file(path: Path) -> bool:
-    try:
-        return path.stat().st_size <= SNIFF_BYTES
-    except OSError:
-        return False
-
-
-def _first_record(head: str, *, whole: bool) -> Any:
+def _first_record(path: Path, head: str) -> Any:
     """The first JSON value of the head (the whole document, or its first JSONL line), or None when cut."""
-    candidates = [head] if whole else []
-    candidates.append(head.split("\n", 1)[0])
-    for text in candidates:
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            continue
-        return value[0] if isinstance(value, list) and value and _has_messages(value[0]) else value
-    return None
+    value = first_json_value(path, head)
+    return value[0] if isinstance(value, list) and value and _has_messages(value[0]) else value
 
 
 def _record_confidence(record: Any) -> float:
