@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agentmortem.judges.llm.parse import ParsedAnswer
 from agentmortem.model import Evidence, ModeVerdict
 
@@ -10,14 +12,8 @@ def merge_samples(answers: list[ParsedAnswer], mode_ids: list[str]) -> ParsedAns
     """Majority vote per mode over independent samples; the share of samples agreeing becomes the confidence."""
     if len(answers) == 1:
         return answers[0]
-    merged = ParsedAnswer(answers[0].summary, _majority_bool([a.task_completed for a in answers]), {})
-    for mode_id in mode_ids:
-        votes = [a.verdicts[mode_id] for a in answers if mode_id in a.verdicts]
-        if votes:
-            merged.verdicts[mode_id] = _vote(mode_id, votes)
-    merged.missing = [m for m in mode_ids if m not in merged.verdicts]
-    merged.warnings = [w for a in answers for w in a.warnings]
-    return merged
+    head = ParsedAnswer(answers[0].summary, _majority_bool([a.task_completed for a in answers]), {})
+    return _per_mode(answers, mode_ids, head, _vote)
 
 
 def _vote(mode_id: str, votes: list[ModeVerdict]) -> ModeVerdict:
@@ -36,11 +32,20 @@ def merge_chunks(answers: list[ParsedAnswer], mode_ids: list[str]) -> ParsedAnsw
     if len(answers) == 1:
         return answers[0]
     last = answers[-1]
-    merged = ParsedAnswer(last.summary, last.task_completed, {})
+    return _per_mode(answers, mode_ids, ParsedAnswer(last.summary, last.task_completed, {}), _across_parts)
+
+
+def _per_mode(
+    answers: list[ParsedAnswer],
+    mode_ids: list[str],
+    merged: ParsedAnswer,
+    combine: Callable[[str, list[ModeVerdict]], ModeVerdict],
+) -> ParsedAnswer:
+    """Fill `merged` with `combine` of each mode's verdicts across `answers`; modes nobody answered are missing."""
     for mode_id in mode_ids:
-        parts = [a.verdicts[mode_id] for a in answers if mode_id in a.verdicts]
-        if parts:
-            merged.verdicts[mode_id] = _across_parts(mode_id, parts)
+        verdicts = [a.verdicts[mode_id] for a in answers if mode_id in a.verdicts]
+        if verdicts:
+            merged.verdicts[mode_id] = combine(mode_id, verdicts)
     merged.missing = [m for m in mode_ids if m not in merged.verdicts]
     merged.warnings = [w for a in answers for w in a.warnings]
     return merged
