@@ -1,9 +1,11 @@
-"""The machine a benchmark ran on, printed with every figure."""
+"""What every benchmark shares: the machine it ran on (printed with every figure) and best-of timing."""
 
 from __future__ import annotations
 
 import os
 import platform
+import time
+from collections.abc import Callable
 
 
 def machine() -> str:
@@ -22,3 +24,13 @@ def machine() -> str:
     except (OSError, StopIteration, ValueError):
         pass
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
+
+
+def best_of(run: Callable[[], object], repeats: int) -> float:
+    """Fastest wall time of `repeats` runs, in seconds (the least disturbed by whatever else the machine does)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)

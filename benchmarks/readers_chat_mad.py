@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine  # noqa: E402
+from _machine import best_of, machine  # noqa: E402
 from agentmortem.ingest import ingest  # noqa: E402
 from agentmortem.readers import ReadError, get_reader  # noqa: E402
 from agentmortem.store import Store  # noqa: E402
@@ -28,16 +26,6 @@ SOURCES = {
     "mad": ["mad-original/trace_0_ChatDev.json", "mad-original/trace_1_ChatDev.json", "mad-original/human_sample.json"],
 }
 REPEATS = 5
-
-
-def best_of(run: Callable[[], object]) -> float:
-    """Fastest wall time of REPEATS runs, in seconds."""
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def parse_only(files: list[Path]) -> None:
@@ -75,9 +63,9 @@ def main() -> None:
         files = [DATA / n for n in names]
         size = sum(p.stat().st_size for p in files) / 1e6
         traces = reader_only(fmt, files)
-        parse = best_of(lambda files=files: parse_only(files))
-        read = best_of(lambda fmt=fmt, files=files: reader_only(fmt, files))
-        full = best_of(lambda fmt=fmt, files=files: full_ingest(fmt, files))
+        parse = best_of(lambda files=files: parse_only(files), REPEATS)
+        read = best_of(lambda fmt=fmt, files=files: reader_only(fmt, files), REPEATS)
+        full = best_of(lambda fmt=fmt, files=files: full_ingest(fmt, files), REPEATS)
         print(
             f"{fmt}: {len(files)} files, {size:.2f} MB, {traces} traces | parse-only {size / parse:.0f} MB/s | "
             f"reader {size / read:.1f} MB/s ({parse / read:.2f}x parse) | ingest {size / full:.1f} MB/s "

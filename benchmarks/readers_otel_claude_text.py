@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import machine  # noqa: E402
+from _machine import best_of, machine  # noqa: E402
 from agentmortem.readers import ReadError, get_reader  # noqa: E402
 
 TRACES, TURNS, ROWS, REPEATS = 40, 30, 20_000, 3
@@ -94,16 +92,6 @@ def text_file(folder: Path) -> Path:
     return path
 
 
-def best_of(run: Callable[[], object]) -> float:
-    """Fastest wall time of REPEATS runs, in seconds."""
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def parse_only(path: Path) -> None:
     """Raw cost of the bytes: orjson over every JSON line, or a line split for text."""
     data = path.read_bytes()
@@ -121,8 +109,8 @@ def measure(fmt: str, path: Path) -> None:
     traces = list(reader.read(path, errors))
     steps = sum(len(t.steps) for t in traces)
     size = path.stat().st_size / 1e6
-    parse = best_of(lambda: parse_only(path))
-    read = best_of(lambda: list(reader.read(path, [])))
+    parse = best_of(lambda: parse_only(path), REPEATS)
+    read = best_of(lambda: list(reader.read(path, [])), REPEATS)
     print(
         f"{fmt:6} {size:7.1f} MB {len(traces):4} traces {steps:7} steps | parse {size / parse:7.1f} MB/s | "
         f"reader {size / read:6.1f} MB/s, {steps / read:9.0f} steps/s ({read / parse:.1f}x parse), {len(errors)} errors"
