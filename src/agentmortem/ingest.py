@@ -77,23 +77,25 @@ def ingest(
     inline: list[Annotation] = []
     batch_chars = 0
     store.limit_memory(INGEST_MEMORY_LIMIT)
-    for trace in read_traces(paths, report.errors, format=format):
-        if model is not None:
-            trace.model = model
-        finalize_outcome(trace, external=external, success_threshold=success_threshold, ground_truths=truths)
-        report.read += 1
-        report.steps += len(trace.steps)
-        batch.append(trace)
-        if annotate is not None:
-            inline.append(annotate(trace))
-        batch_chars += sum(len(step.content) for step in trace.steps)
-        if on_trace is not None:
-            on_trace(trace)
-        if len(batch) >= BATCH_TRACES or batch_chars >= BATCH_CHARS:
-            _flush(store, batch, inline, report)
-            batch_chars = 0
-    _flush(store, batch, inline, report)
-    store.limit_memory(None)  # back to DuckDB's default for what follows (annotate, report)
+    try:
+        for trace in read_traces(paths, report.errors, format=format):
+            if model is not None:
+                trace.model = model
+            finalize_outcome(trace, external=external, success_threshold=success_threshold, ground_truths=truths)
+            report.read += 1
+            report.steps += len(trace.steps)
+            batch.append(trace)
+            if annotate is not None:
+                inline.append(annotate(trace))
+            batch_chars += sum(len(step.content) for step in trace.steps)
+            if on_trace is not None:
+                on_trace(trace)
+            if len(batch) >= BATCH_TRACES or batch_chars >= BATCH_CHARS:
+                _flush(store, batch, inline, report)
+                batch_chars = 0
+        _flush(store, batch, inline, report)
+    finally:
+        store.limit_memory(None)  # back to DuckDB's default for what follows (annotate, report), even on error
     return report
 
 
