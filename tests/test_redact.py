@@ -157,21 +157,32 @@ def test_trace_redaction_keeps_every_step_index_and_counts() -> None:
     assert "AKIA" in trace.steps[1].content  # the original is not modified
 
 
+_TRACE_SOURCES = [
+    ("mad-openai/ag2_gpt4o.jsonl", "openai"),
+    ("mad-openai/metagpt_gpt4o.jsonl", "openai"),
+    ("mad-original", None),
+    ("itbench/agent_outputs", "codex"),
+]
+_TRACE_FILES = [
+    "mad-openai/ag2_gpt4o.jsonl",
+    "mad-openai/metagpt_gpt4o.jsonl",
+    "itbench/agent_outputs/2/1/sessions/rollout-2026-01-15T12-15-06-diagnosis.jsonl",
+]
+
+
 def _shared_texts() -> list[str]:
-    """Every text redaction sees in the shared real data (step contents, tool arguments, tasks), and every file."""
+    """Every text redaction sees in the shared real data (step contents, tool arguments, tasks), and the raw text of
+    every other file there (labels, ground truths, configs, agent outputs, READMEs)."""
     root = shared_data()
     errors: list[ReadError] = []
-    sources = [
-        (root / "mad-openai" / "ag2_gpt4o.jsonl", "openai"),
-        (root / "mad-openai" / "metagpt_gpt4o.jsonl", "openai"),
-        (root / "mad-original", None),
-        (root / "itbench" / "agent_outputs", "codex"),
-    ]
-    traces = [t for source, fmt in sources for t in read_traces([source], errors, format=fmt)]
+    traces = [t for source, fmt in _TRACE_SOURCES for t in read_traces([root / source], errors, format=fmt)]
     assert len(traces) > 500 and not errors
     texts = [t.task or "" for t in traces] + [s.content for t in traces for s in t.steps]
     texts += [s.tool_args for t in traces for s in t.steps if s.tool_args is not None]
-    return texts + [p.read_text(errors="replace") for p in sorted(root.rglob("*")) if p.is_file()]
+    read_as_traces = {root / name for name in _TRACE_FILES} | set((root / "mad-original").iterdir())
+    others = [p for p in sorted(root.rglob("*")) if p.is_file() and p not in read_as_traces]
+    assert len(others) >= 10
+    return texts + [p.read_text(errors="replace") for p in others]
 
 
 def test_the_prefilter_is_byte_identical_on_all_shared_data() -> None:

@@ -54,14 +54,19 @@ class Guard:
 
         `lowered` is `text.lower()` when the caller has it already (several guards tried on one text).
         """
-        if any(literal in text for literal in self.sensitive):
-            return True
+        # Plain loops, not any(...): this runs for every rule on every text, and a generator costs more than a look.
+        for literal in self.sensitive:
+            if literal in text:
+                return True
         if not self.insensitive:
             return False
         if self.case_traps and not text.isascii() and any(twin in text for twin in _CASE_TWINS):
             return True  # a twin (e.g. the Kelvin sign matching 'k') could hide a match from lower()
         lowered = text.lower() if lowered is None else lowered
-        return any(literal in lowered for literal in self.insensitive)
+        for literal in self.insensitive:
+            if literal in lowered:
+                return True
+        return False
 
 
 def guard_for(patterns: tuple[str, ...]) -> Guard | None:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 from agentmortem.judges.literals import Guard, guard_for
 from agentmortem.model import Trace
@@ -107,6 +107,22 @@ _RULES: list[Rule] = [
 ]
 
 
+def _by_guard(rules: list[Rule]) -> list[tuple[Guard | None, list[Rule]]]:
+    """Neighbouring rules with the same literals (the two `password` ones) under one guard, looked for once."""
+    groups: list[tuple[Guard | None, list[Rule]]] = []
+    for rule in rules:
+        if groups and groups[-1][0] == rule.guard:
+            groups[-1][1].append(rule)
+        else:
+            groups.append((rule.guard, [rule]))
+    return groups
+
+
+@cache
+def _guarded_rules() -> list[tuple[Guard | None, list[Rule]]]:
+    return _by_guard(_RULES)  # derived on first use: importing this module stays cheap
+
+
 def placeholder(kind: str) -> str:
     """The text a secret of `kind` is replaced with."""
     return f"[REDACTED:{kind}]"
@@ -135,15 +151,16 @@ def redact_text(text: str, tally: Redactions | None = None, *, prefilter: bool =
     change the result, only the time; `prefilter=False` tries every rule on every text, to prove exactly that.
     """
     lowered: str | None = None
-    for rule in _RULES:
-        if prefilter and rule.guard is not None:
-            if rule.guard.insensitive and lowered is None:
+    for guard, rules in _guarded_rules():
+        if prefilter and guard is not None:
+            if guard.insensitive and lowered is None:
                 lowered = text.lower()
-            if not rule.guard.admits(text, lowered):
+            if not guard.admits(text, lowered):
                 continue
-        replaced = rule.pattern.sub(lambda match, r=rule: _replace(match, r, tally), text)  # type: ignore[misc]
-        if replaced != text:
-            text, lowered = replaced, None
+        for rule in rules:
+            replaced = rule.pattern.sub(lambda match, r=rule: _replace(match, r, tally), text)  # type: ignore[misc]
+            if replaced != text:
+                text, lowered = replaced, None
     return text
 
 
