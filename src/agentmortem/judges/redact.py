@@ -107,20 +107,19 @@ _RULES: list[Rule] = [
 ]
 
 
-def _by_guard(rules: list[Rule]) -> list[tuple[Guard | None, list[Rule]]]:
-    """Neighbouring rules with the same literals (the two `password` ones) under one guard, looked for once."""
+@cache
+def _guarded_rules() -> list[tuple[Guard | None, list[Rule]]]:
+    """The rules in order, neighbours with the same literals (the two `password` ones) under one guard.
+
+    Derived on first use, so importing this module stays cheap.
+    """
     groups: list[tuple[Guard | None, list[Rule]]] = []
-    for rule in rules:
+    for rule in _RULES:
         if groups and groups[-1][0] == rule.guard:
             groups[-1][1].append(rule)
         else:
             groups.append((rule.guard, [rule]))
     return groups
-
-
-@cache
-def _guarded_rules() -> list[tuple[Guard | None, list[Rule]]]:
-    return _by_guard(_RULES)  # derived on first use: importing this module stays cheap
 
 
 def placeholder(kind: str) -> str:
