@@ -263,6 +263,24 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
         ).fetchall()
         return {trace_id: orjson.loads(value) for trace_id, value in rows}
 
+    def outcome_successes(self, ids: Sequence[str]) -> dict[str, bool | None]:
+        """Whether each of the given stored traces succeeded (None: unknown); ids not stored are left out."""
+        rows = self.con.execute(
+            """SELECT t.id, o.success FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id
+               WHERE t.id IN (SELECT unnest(?::VARCHAR[]))""",
+            [list(ids)],
+        ).fetchall()
+        return dict(rows)
+
+    def step_agents(self, ids: Sequence[str]) -> dict[str, list[str | None]]:
+        """The agent of every step (in step order) of the given stored traces."""
+        rows = self.con.execute(
+            """SELECT trace_id, list(agent ORDER BY idx) FROM steps
+               WHERE trace_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY trace_id""",
+            [list(ids)],
+        ).fetchall()
+        return dict(rows)
+
     def count_traces(self) -> int:
         """Number of stored traces."""
         return int(self.con.execute("SELECT count(*) FROM traces").fetchone()[0])  # type: ignore[index]
