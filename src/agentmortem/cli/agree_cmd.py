@@ -119,7 +119,7 @@ def _print_location(report: AgreementReport) -> None:
     console.print(
         "step hit: present on both sides and an evidence step in common; decisive: the annotator's earliest "
         "evidence step is the reference's decisive step (per mode: that mode's); agent: the same agent named. "
-        "Each cell: rate [95% CI] (hits/chances).",
+        "Each cell: rate (hits/chances); --json adds 95% bootstrap intervals.",
         style="dim",
         highlight=False,
     )
@@ -135,7 +135,4 @@ def _location_cells(location: Location) -> list[str]:
 
 
 def _rate(rate: Rate) -> str:
-    if rate.rate is None:
-        return "–"
-    interval = f" [{rate.low:.2f},{rate.high:.2f}]" if rate.low is not None and rate.high is not None else ""
-    return f"{rate.rate:.2f}{interval} ({rate.hits}/{rate.n})"
+    return "–" if rate.rate is None else f"{rate.rate:.2f} ({rate.hits}/{rate.n})"
