@@ -19,7 +19,9 @@ OPENAI = Path(__file__).parent / "fixtures" / "openai"
 def test_row_with_evidence_agents_and_decisive_step() -> None:
     row = {
         "labels": {
-            "FM-1.3": {"present": True, "evidence": [{"step": 12, "quote": "ls again"}, {"step": "14"}], "agent": "Coder"},
+            "FM-1.3": {
+                "present": True, "evidence": [{"step": 12, "quote": "ls again"}, {"step": "14"}], "agent": "Coder",
+            },
             "Derailment from task": {"present": False},  # a draft name of FM-2.3
             "3.2": {"present": None, "evidence": [{"step": 3}]},  # unknown: left out, evidence and all
         },
@@ -52,8 +54,9 @@ def test_bad_rows_say_which_field(row: dict[str, object], message: str) -> None:
 
 def test_step_rows_round_trip_through_import_and_parquet(store: Store, tmp_path: Path) -> None:
     ingest([OPENAI / "conversation.jsonl"], store)
+    repetition = {"present": True, "evidence": [{"step": 1}], "agent": "assistant"}
     row = {"trace_id": "conv-1", "annotator": "alice", "decisive_step": 1, "decisive_agent": "assistant",
-           "labels": {"FM-1.3": {"present": True, "evidence": [{"step": 1}], "agent": "assistant"}, "FM-3.1": 0}}  # fmt: skip
+           "labels": {"FM-1.3": repetition, "FM-3.1": 0}}  # fmt: skip
     path = tmp_path / "labels.jsonl"
     path.write_bytes(orjson.dumps(row) + b"\n")
     report = import_labels(path, store, kind="human")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from agentmortem.cli.main import app
 from agentmortem.ingest import ingest
 from agentmortem.label_formats.embedded import (
     HUMAN_MAJORITY,
@@ -225,3 +227,13 @@ def test_jsonl_with_truncated_last_line_and_bad_bytes(tmp_path: Path) -> None:
     traces, errors = read(path)
     assert len(traces) == 1 and "Agr\ufffded." in traces[0].steps[4].content
     assert [(e.line, e.reason) for e in errors] == [(2, "invalid JSON (truncated or malformed line)")]
+
+
+def test_ingest_warns_about_every_label_it_cannot_map(runner: CliRunner, db_path: str) -> None:
+    result = runner.invoke(app, ["--db", db_path, "ingest", str(MAD / "human_records.json")])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: mad-human/AG2_GSM-Plus/11: failure mode '3.4 Waiting for known information' is a mode of an "
+        "earlier MAST draft that the final taxonomy dropped; its labels are left out"
+    ]
