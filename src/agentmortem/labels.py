@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agentmortem.identity import occurrence_id
 from agentmortem.model import Annotation, AnnotatorKind, ModeVerdict, Trace
 from agentmortem.readers.base import ReadError
-from agentmortem.readers.openai_chat import occurrence_id
 from agentmortem.taxonomy import Taxonomy, mast
 from agentmortem.taxonomy.taxonomy import Numbering
 

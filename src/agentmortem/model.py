@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 SCHEMA_VERSION = "1"
 """Version of this data model; bumped on any change a stored or exported record would notice."""
@@ -67,6 +67,11 @@ class Outcome(BaseModel):
         default=None, description="Where it came from: 'trace', 'file:<path>', 'itbench-judge', 'itbench-scorer'."
     )
     metrics: dict[str, Any] = Field(default_factory=dict, description="Every metric the source reported, kept as is.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Reasons to doubt this outcome, one sentence each (e.g. an ITBench agent_output.json that is "
+        "not what the session wrote); empty when there are none.",
+    )
 
     @property
     def known(self) -> bool:
@@ -91,6 +96,11 @@ class Trace(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict, description="Everything else the source carried.")
     steps: list[Step] = Field(default_factory=list, description="Ordered steps; steps[i].index == i.")
     fingerprint: str = Field(default="", description="sha256 of the trace's content; identical content, one trace.")
+    # How the id was made, while it is being settled at ingest; never stored (see agentmortem.identity).
+    _file_named: tuple[str, str] | None = PrivateAttr(default=None)
+    """Set when the id is made of the file's name: the id's text (before, after) that name."""
+    _former_id: str | None = PrivateAttr(default=None)
+    """The id agentmortem 0.1 gave this trace, for renaming traces stored under it."""
 
     def with_fingerprint(self) -> Trace:
         """Return this trace with `fingerprint` computed from its id and steps."""
@@ -107,13 +117,13 @@ class Trace(BaseModel):
 _FINGERPRINT_FIELDS = [name for name in Step.model_fields if name != "pair_index"]  # pairing is derived
 
 
-def content_fingerprint(trace: Trace) -> str:
-    """sha256 of everything that makes a trace's content: its id and every step's fields.
+def content_fingerprint(trace: Trace, *, as_id: str | None = None) -> str:
+    """sha256 of everything that makes a trace's content: its id (or `as_id`) and every step's fields.
 
     Fields are read directly (no model_dump) because this runs for every step of every ingested trace.
     """
     rows = [[getattr(step, name) for name in _FINGERPRINT_FIELDS] for step in trace.steps]
-    digest = hashlib.sha256(trace.id.encode())
+    digest = hashlib.sha256((trace.id if as_id is None else as_id).encode())
     digest.update(orjson.dumps(rows))
     return "sha256:" + digest.hexdigest()
 

@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from agentmortem.identity import name_after_file
 from agentmortem.model import Trace, make_steps
 from agentmortem.readers import itbench_layout
 from agentmortem.readers.base import ReadError, iso_timestamp
@@ -103,7 +104,8 @@ class CodexReader:
             yield from _read_runs(path, errors)
             return
         session = parse_session(path, errors)
-        yield session.to_trace(session.default_id())
+        trace = session.to_trace(session.default_id())
+        yield trace if session.meta.get("id") else name_after_file(trace, path, before="codex/")
 
 
 def _read_runs(root: Path, errors: list[ReadError]) -> Iterator[Trace]:

@@ -142,4 +142,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         WHERE NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.trace_id = a.trace_id AND v.annotator = a.annotator);
         """,
     ),
+    (
+        "006_outcome_warnings",
+        """
+        -- Reasons to doubt an outcome (an ITBench deliverable the session did not write, say), kept with it.
+        ALTER TABLE outcomes ADD COLUMN warnings JSON;
+        """,
+    ),
 ]
