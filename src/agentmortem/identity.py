@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentmortem.model import Trace, content_fingerprint
+from agentmortem.model import Trace, content_fingerprint, fingerprint_of, step_rows
 
 REPEAT_MARK = "~"
 """Separates an id from its occurrence number: ``<id>~2`` is the second trace that claimed ``<id>``."""
@@ -160,17 +160,19 @@ class TraceIds:
 
     def settle(self, trace: Trace) -> bool:
         """Give `trace` its final id (suffixed on a collision); False when it duplicates a trace already settled."""
+        rows = None  # kept to fingerprint the trace under a suffixed id without reading its steps again
         if not trace.fingerprint:
-            trace.with_fingerprint()
+            rows = step_rows(trace)
+            trace.fingerprint = fingerprint_of(trace.id, rows)
         file_key = self._file_key(trace)
         if file_key is not None and self._read_before(file_key, trace):
             return False
-        kept = self._claim(trace)
+        kept = self._claim(trace, rows)
         if kept and file_key is not None:
             self._by_file[file_key] = trace.id
         return kept
 
-    def _claim(self, trace: Trace) -> bool:
+    def _claim(self, trace: Trace, rows: bytes | None) -> bool:
         """Settle `trace` by its id (see the module docstring); False for a duplicate."""
         claimed, fingerprint = trace.id, trace.fingerprint
         owner = self._owners.get(claimed)
@@ -188,7 +190,7 @@ class TraceIds:
         final = self._free_id(claimed)
         variants[fingerprint] = final
         trace.id = final
-        trace.with_fingerprint()
+        trace.fingerprint = fingerprint_of(final, rows if rows is not None else step_rows(trace))
         self._owners[final] = (trace.fingerprint, _where(trace))
         self.collisions.append(Collision(claimed, final, _describe(owner[1]), trace_source(trace)))
         return True
@@ -208,7 +210,7 @@ class TraceIds:
         if first is None:
             return False
         owner = self._owners[first]
-        if owner[0] != content_fingerprint(trace, as_id=first):
+        if owner[0] != (trace.fingerprint if first == trace.id else content_fingerprint(trace, as_id=first)):
             return False  # the file changed between the two readings: a collision, settled by id as usual
         self.duplicates.append(Duplicate(first, _describe(owner[1]), trace_source(trace)))
         return True
