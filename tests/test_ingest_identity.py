@@ -248,3 +248,32 @@ def test_suffixes_skip_ids_already_taken() -> None:
 def test_read_traces_alone_gives_unique_ids() -> None:
     ids = [t.id for t in read_traces([FIXTURES / "openai" / "conversation.jsonl"] * 2, [])]
     assert ids == ["conv-1", "conversation-1", "conv-1~2"]
+
+
+def _without_session_id(source: Path, target: Path) -> None:
+    rows = [orjson.loads(line) for line in source.read_bytes().splitlines() if line.strip()]
+    rows[0]["payload"].pop("id")
+    target.write_bytes(b"\n".join(orjson.dumps(row) for row in rows) + b"\n")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "prefix"),
+    [
+        (FIXTURES / "text" / "colon_transcript.txt", ""),
+        (FIXTURES / "claude" / "messages_request.json", ""),  # an Anthropic Messages request carries no id
+        (FIXTURES / "codex" / "session_basic.jsonl", "codex/"),  # here with its session id removed
+    ],
+    ids=lambda value: getattr(value, "name", value),
+)
+def test_every_reader_names_id_less_traces_by_their_path(fixture: Path, prefix: str, tmp_path: Path) -> None:
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        target = tmp_path / folder / fixture.name
+        if fixture.suffix == ".jsonl":
+            _without_session_id(fixture, target)
+        else:
+            shutil.copy(fixture, target)
+    ids = [t.id for t in read_traces([tmp_path], [])]
+    assert ids == [f"{prefix}{folder}/{fixture.stem}" for folder in ("one", "two")]
+    (alone,) = read_traces([tmp_path / "one" / fixture.name], [])
+    assert alone.id == f"{prefix}{fixture.stem}"

@@ -63,24 +63,26 @@ def name_after_file(trace: Trace, path: Path, *, before: str = "", after: str = 
     return trace
 
 
-def place_under_root(trace: Trace, root: Path) -> None:
-    """Give a trace named after its file the id made of its path relative to `root` (see the module docstring)."""
-    if trace._file_named is None or trace.source_path is None:
+def place_under_root(trace: Trace, folder: Path | None) -> None:
+    """Give a trace named after its file the id made of its path under `folder`, the folder the ingest was given.
+
+    `folder` is None for a file given by itself: its stem names it. Other traces are left alone.
+    """
+    if trace._file_named is None or trace.source_path is None or folder is None:
         return
     before, after = trace._file_named
-    placed = f"{before}{relative_name(Path(trace.source_path), root)}{after}"
+    placed = f"{before}{relative_name(Path(trace.source_path), folder)}{after}"
     if placed != trace.id:
         trace.id, trace.fingerprint = placed, ""  # the fingerprint covers the id
 
 
-def relative_name(path: Path, root: Path) -> str:
-    """`path` relative to the folder `root`, without its suffix, with `/` separators; the stem when `root` is a file."""
-    if root.is_dir():
-        for inner, outer in ((path, root), (path.resolve(), root.resolve())):
-            try:
-                return inner.relative_to(outer).with_suffix("").as_posix()
-            except ValueError:
-                continue
+def relative_name(path: Path, folder: Path) -> str:
+    """`path` relative to `folder`, without its suffix, with `/` separators (its stem when it is not under it)."""
+    for inner, outer in ((path, folder), (path.resolve(), folder.resolve())):
+        try:
+            return inner.relative_to(outer).with_suffix("").as_posix()
+        except ValueError:
+            continue
     return path.stem
 
 

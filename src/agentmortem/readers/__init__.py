@@ -125,8 +125,9 @@ def read_traces(
     walk = _Walk(readers, errors, skipped if skipped is not None else [], forced=format is not None)
     for raw in paths:
         root = Path(raw)
+        folder = root if root.is_dir() else None
         for trace in walk.path(root, named=True):
-            place_under_root(trace, root)
+            place_under_root(trace, folder)
             if ledger.settle(trace):
                 yield trace
 
