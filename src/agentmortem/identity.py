@@ -50,6 +50,21 @@ def occurrence_id(base: str, seen: dict[str, int]) -> str:
 # --- ids named after files ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FileName:
+    """How a trace named after its file has its id made: `before` + the file's name + `after`."""
+
+    before: str
+    after: str
+    former: str
+    """The id agentmortem 0.1 gave the trace, for renaming stores that hold it."""
+
+
+_FILE_NAME = "_agentmortem_file_name"
+"""Where a trace carries its `FileName` while it is read: an attribute outside the model's fields, so it is never
+validated, dumped, compared or stored, and costs nothing for traces that have an id of their own."""
+
+
 def name_after_file(trace: Trace, path: Path, *, before: str = "", after: str = "", former: str | None = None) -> Trace:
     """Mark `trace` as having no id of its own: its id is `before` + the file's name + `after`.
 
@@ -58,9 +73,14 @@ def name_after_file(trace: Trace, path: Path, *, before: str = "", after: str = 
     renamed); by default the stem form is the former id.
     """
     trace.id = f"{before}{path.stem}{after}"
-    trace._file_named = (before, after)
-    trace._former_id = former if former is not None else trace.id
+    object.__setattr__(trace, _FILE_NAME, FileName(before, after, former if former is not None else trace.id))
     return trace
+
+
+def file_name(trace: Trace) -> FileName | None:
+    """How `trace` was named after its file, or None when its id is the source's own."""
+    named: FileName | None = trace.__dict__.get(_FILE_NAME)
+    return named
 
 
 def place_under_root(trace: Trace, folder: Path | None) -> None:
@@ -68,9 +88,10 @@ def place_under_root(trace: Trace, folder: Path | None) -> None:
 
     `folder` is None for a file given by itself: its stem names it. Other traces are left alone.
     """
-    if trace._file_named is None or trace.source_path is None or folder is None:
+    named = file_name(trace)
+    if named is None or trace.source_path is None or folder is None:
         return
-    before, after = trace._file_named
+    before, after = named.before, named.after
     placed = f"{before}{relative_name(Path(trace.source_path), folder)}{after}"
     if placed != trace.id:
         trace.id, trace.fingerprint = placed, ""  # the fingerprint covers the id
@@ -88,8 +109,8 @@ def relative_name(path: Path, folder: Path) -> str:
 
 def former_id(trace: Trace) -> str | None:
     """The id agentmortem 0.1 gave this trace, when it differs from its id now; else None."""
-    former = trace._former_id
-    return former if former is not None and former != trace.id else None
+    named = file_name(trace)
+    return named.former if named is not None and named.former != trace.id else None
 
 
 # --- one ingest's ids -----------------------------------------------------------------------------------------
@@ -199,12 +220,13 @@ class TraceIds:
 
     def _file_key(self, trace: Trace) -> tuple[str, str, str] | None:
         """Which file (resolved) and which trace of it a trace named after its file is; None for other traces."""
-        if trace._file_named is None or trace.source_path is None:
+        named = file_name(trace)
+        if named is None or trace.source_path is None:
             return None
         path = self._resolved.get(trace.source_path)
         if path is None:
             path = self._resolved[trace.source_path] = str(Path(trace.source_path).resolve())
-        return (path, *trace._file_named)
+        return path, named.before, named.after
 
     def _read_before(self, key: tuple[str, str, str], trace: Trace) -> bool:
         """A trace named after its file, read again through another path (a file given beside its folder)."""

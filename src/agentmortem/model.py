@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1"
 """Version of this data model; bumped on any change a stored or exported record would notice."""
@@ -96,11 +96,6 @@ class Trace(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict, description="Everything else the source carried.")
     steps: list[Step] = Field(default_factory=list, description="Ordered steps; steps[i].index == i.")
     fingerprint: str = Field(default="", description="sha256 of the trace's content; identical content, one trace.")
-    # How the id was made, while it is being settled at ingest; never stored (see agentmortem.identity).
-    _file_named: tuple[str, str] | None = PrivateAttr(default=None)
-    """Set when the id is made of the file's name: the id's text (before, after) that name."""
-    _former_id: str | None = PrivateAttr(default=None)
-    """The id agentmortem 0.1 gave this trace, for renaming traces stored under it."""
 
     def with_fingerprint(self) -> Trace:
         """Return this trace with `fingerprint` computed from its id and steps."""
