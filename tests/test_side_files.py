@@ -132,4 +132,6 @@ def test_score_itbench_without_the_runs_scenario_exits_non_zero(runner: CliRunne
     assert "error: scenario-2/run-1: no ground truth for scenario '2'" in result.stderr
     folder = runner.invoke(app, ["score-itbench", str(run), "--ground-truth", str(other.parent), "--json"])
     assert folder.exit_code == 0, folder.output
-    assert json.loads(folder.stdout)[0]["recall"] == 1.0
+    (row,) = json.loads(folder.stdout)
+    assert row["recall"] == 1.0 and "differs from what the session wrote" in row["warnings"][0]
+    assert "warning: scenario-2/run-1: agent_output.json differs from what the session wrote" in folder.stderr

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from agentmortem.cli import exit_codes
-from agentmortem.cli.app import app, console, err_console, fail, print_json
+from agentmortem.cli.app import app, console, err_console, fail, print_json, warn
 from agentmortem.outcomes.itbench import load_ground_truths
 from agentmortem.outcomes.itbench_runs import RunScore, score_runs
 from agentmortem.readers.base import ReadError
@@ -48,6 +48,9 @@ def score_itbench_command(
         print_json([result.as_dict() for result in results])
     else:
         console.print(_table(results))
+    for result in results:
+        for doubt in result.doubts:
+            warn(f"{result.label}: {doubt}")
     unscored = [result for result in results if result.score is None]
     for result in unscored:
         err_console.print(f"[red]error:[/red] {escape(result.label)}: {escape(result.problem or '')}", highlight=False)
