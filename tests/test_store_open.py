@@ -102,11 +102,16 @@ def test_read_only_store_is_read_and_left_untouched(
     assert sorted(p.name for p in read_only_store.parent.iterdir()) == [read_only_store.name]
 
 
-def test_store_from_an_older_version_is_upgraded_before_reading(filled_store: Path) -> None:
-    con = duckdb.connect(str(filled_store))
+def _as_before_006(path: Path) -> None:
+    """Make the store look like one written before migration 006."""
+    con = duckdb.connect(str(path))
     con.execute("ALTER TABLE outcomes DROP COLUMN warnings")
     con.execute("DELETE FROM _migrations WHERE name = '006_outcome_warnings'")
     con.close()
+
+
+def test_store_from_an_older_version_is_upgraded_before_reading(filled_store: Path) -> None:
+    _as_before_006(filled_store)
     with Store(filled_store, read_only=True) as store:
         assert "006_outcome_warnings" in store.applied_migrations()
         assert store.get_trace("conv-1") is not None
@@ -136,6 +141,22 @@ def test_store_on_a_read_only_file_system(filled_store: Path, tmp_path: Path) ->
     assert "ingest=1" in result.stdout
     assert f"error: {store}: cannot open the store for writing: read-only file system" in result.stderr
     assert _fingerprint(filled_store) == before
+
+
+@pytest.mark.skipif(not _unshare_available(), reason="no private mount namespace here (unshare -rm fails)")
+def test_an_older_store_on_a_read_only_file_system_is_refused_in_one_line(filled_store: Path, tmp_path: Path) -> None:
+    _as_before_006(filled_store)
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    store = mount / filled_store.name
+    script = f'mount --bind -o ro "{filled_store.parent}" "{mount}" && {" ".join(CLI)} --db "{store}" report'
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"error: {store}: store written by an older agentmortem lacks 006_outcome_warnings and "
+        "cannot be upgraded here (cannot open the store for writing: read-only file system); copy it somewhere "
+        "writable and open the copy"
+    )
 
 
 # --- two processes ---------------------------------------------------------------------------------------------

@@ -157,9 +157,10 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
         except StoreInUseError:
             raise
         except StoreError as exc:
+            reason = str(exc).removeprefix(f"{self.path}: ")
             raise StoreError(
                 f"{self.path}: store written by an older agentmortem lacks {', '.join(pending)} and cannot be "
-                f"upgraded ({exc}); open a writable copy"
+                f"upgraded here ({reason}); copy it somewhere writable and open the copy"
             ) from None
         self.con = connect(self.path, read_only=True)
 
