@@ -106,6 +106,30 @@ def test_a_failed_write_is_not_replayed(tmp_path: Path) -> None:
     assert _ingest(tmp_path, run)[0] == []
 
 
+@pytest.mark.parametrize(
+    "later",
+    [
+        {"command": ["bash", "-lc", "cat >> agent_output.json <<'EOF'\n{}\nEOF"]},
+        {"command": ["bash", "-lc", 'python3 -c \'import json; json.dump({}, open("agent_output.json", "w"))\'']},
+        {"cmd": "mv /tmp/out.json agent_output.json"},
+    ],
+    ids=["append", "python", "mv"],
+)
+def test_a_write_that_cannot_be_replayed_leaves_it_to_the_clock(tmp_path: Path, later: dict[str, Any]) -> None:
+    other = {"entities": []}  # what the later write may well have made of the file
+    calls = [_call(3, "c1", "shell", _heredoc(DOCUMENT)), _call(5, "c2", "shell", later)]
+    (warning,) = _ingest(tmp_path, run_folder(tmp_path, calls, other))[0]
+    assert "the session's writes of it could not be replayed" in warning
+
+
+def test_reading_the_file_is_not_writing_it(tmp_path: Path) -> None:
+    calls = [
+        _call(3, "c1", "shell", _heredoc(DOCUMENT)),
+        _call(5, "c2", "shell", {"command": ["jq", ".", "agent_output.json"]}),
+    ]
+    assert _ingest(tmp_path, run_folder(tmp_path, calls, DOCUMENT))[0] == []
+
+
 def test_apply_patch_add_then_update_is_replayed(tmp_path: Path) -> None:
     text = json.dumps(DOCUMENT, indent=2).splitlines()
     add = (

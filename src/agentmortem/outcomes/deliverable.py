@@ -9,9 +9,10 @@ can leave its own file there. Two checks, from the strongest evidence down:
    and shell heredocs (`cat > agent_output.json <<'EOF' … EOF`, `cat <<EOF > …`, `tee`). When that gives a
    document and it differs from the file (compared as JSON, so layout and key order do not count), the file is
    not the session's.
-2. **Time.** When there is no write to replay (none recognised, or a patch that does not apply), a file modified
-   more than `MTIME_TOLERANCE` after the session's last step cannot be the session's either. A matching replay
-   overrides this check, because copying a data set gives every file a new modification time.
+2. **Time.** When there is no write to replay (none recognised, a patch that does not apply, or a write that
+   cannot be replayed: an append, a script, a move onto the file), a file modified more than `MTIME_TOLERANCE`
+   after the session's last step cannot be the session's either. A matching replay overrides this check, because
+   copying a data set gives every file a new modification time.
 
 The facts go to `metadata["itbench"]["agent_output_check"]`; a doubt, as one sentence, to the outcome's
 `warnings` (see `outcomes.resolve`).
@@ -41,6 +42,8 @@ _HEREDOC = re.compile(
     re.DOTALL,
 )
 _TARGET = re.compile(r"""(?:>|\btee\s+(?:-a\s+)?)\s*(['"]?)([^\s'"<>|;&]+)\1""")
+_OTHER_WRITE = re.compile(r">\s*['\"]?[^\s'\"<>|;&]*agent_output\.json|\b(?:tee|mv|cp|sed\s+-i|python3?|perl)\b|open\(")
+"""A shell command that may write agent_output.json in a way that cannot be replayed (it does mention the file)."""
 
 
 @dataclass
@@ -137,16 +140,18 @@ def _apply(replay: _Replay, operation: str, payload: list[str]) -> None:
         replay.content, replay.known = "\n".join(payload) + "\n", True
     elif operation == "Delete":
         replay.content, replay.known = None, True
-    elif replay.known and replay.content is not None:
+    elif operation == "Update" and replay.known and replay.content is not None:
         updated = apply_hunks(replay.content, payload)
         replay.content, replay.known = updated, updated is not None
-    else:
+    else:  # an update of content not known, or a write that cannot be replayed
         replay.known = False
 
 
 def _writes(tool_args: str) -> Iterator[tuple[str, list[str]]]:
     """`(operation, lines)` for each write of agent_output.json in one tool call's arguments."""
     for text in _scripts(tool_args):
+        if AGENT_OUTPUT not in text:
+            continue
         if _PATCH_START in text:
             yield from _patch_writes(text[text.index(_PATCH_START) :])
         else:
@@ -191,10 +196,16 @@ def _patch_writes(patch: str) -> Iterator[tuple[str, list[str]]]:
 
 
 def _heredoc_writes(script: str) -> Iterator[tuple[str, list[str]]]:
+    """Heredocs written to agent_output.json; any other write of it (an append, `>`, `mv`, a script) as "Other"."""
+    found = False
     for match in _HEREDOC.finditer(script):
         redirect = _TARGET.search(match.group("head") + " " + match.group("tail"))
-        if redirect is not None and _is_target(redirect.group(2)) and ">>" not in match.group(0).split("\n")[0]:
-            yield "Add", match.group("body").split("\n")
+        if redirect is not None and _is_target(redirect.group(2)):
+            found = True
+            appends = ">>" in match.group(0).split("\n")[0]
+            yield ("Other" if appends else "Add"), match.group("body").split("\n")
+    if not found and _OTHER_WRITE.search(script):
+        yield "Other", []
 
 
 def apply_hunks(content: str, hunks: list[str]) -> str | None:

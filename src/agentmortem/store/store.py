@@ -134,7 +134,7 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
 
     def _migrate(self) -> None:
         self.con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
-        done = {row[0] for row in self.con.execute("SELECT name FROM _migrations").fetchall()}
+        done = set(self.applied_migrations())
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
@@ -145,7 +145,7 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
     def _pending_migrations(self) -> list[str]:
         """Migrations a read-only store lacks; StoreError when the file is no agentmortem store at all."""
         try:
-            done = {row[0] for row in self.con.execute("SELECT name FROM _migrations").fetchall()}
+            done = set(self.applied_migrations())
         except duckdb.CatalogException:
             self.con.close()
             raise StoreError(f"{self.path}: not an agentmortem store (a DuckDB file without its tables)") from None
