@@ -20,7 +20,7 @@ How rows become steps:
 
 Anthropic Messages: a JSON object with `messages` (and optional `system`, `model`, `id`), a list of messages, or
 JSON Lines of such objects (batch rows nesting them under `params` too); trace id from `id` / `custom_id`, else the
-file name (with the line number for JSON Lines).
+file name (with the line number for JSON Lines). A file name in an id is the file's path under the ingest root.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ order, numbered 0..n-1):
   `metadata["codex"]` along with the number of model turns, the last cumulative token usage and the counts of
   rows skipped by type.
 
-A standalone rollout file becomes the trace `codex/<session id>`. A directory laid out as ITBench run outputs is
+A standalone rollout file becomes the trace `codex/<session id>` (`codex/<file name>` without one, the file name
+being its path under the ingest root). A directory laid out as ITBench run outputs is
 read run by run (see `itbench_layout` for the layouts and the trace id scheme). Bad rows, including a truncated
 last line, are reported as `ReadError`s with their line number and the rest of the file is read; bytes that are
 not UTF-8 are replaced with U+FFFD and the line numbers noted in `metadata["codex"]["invalid_utf8_lines"]`.

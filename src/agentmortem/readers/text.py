@@ -12,7 +12,8 @@ Recognised markers (case-insensitive, at the very start of a line):
 
 Role words: user, human → user message; assistant, agent, ai, bot, model → assistant message; system → system
 step; tool, observation, function → tool_result. Text before the first marker is kept as a message with no role
-(`source_type` "text:preamble"). A file with no marker at all is not a text trace. Trace id: the file's stem.
+(`source_type` "text:preamble"). A file with no marker at all is not a text trace. Trace id: the file's name (its
+path under the ingest root, see `agentmortem.identity`).
 """
 
 from __future__ import annotations
