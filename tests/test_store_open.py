@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -60,9 +61,15 @@ def filled_store(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def read_only_store(filled_store: Path) -> Iterator[Path]:
+    """The store with read-only permissions, and held by another process's read-only connection.
+
+    Root ignores the permissions, but not DuckDB's file lock: while another process reads the store, only a
+    read-only open succeeds, so a command that works here opened the store read-only.
+    """
     filled_store.chmod(0o444)
     filled_store.parent.chmod(0o555)
-    yield filled_store
+    with _holder(filled_store, read_only=True):
+        yield filled_store
     filled_store.parent.chmod(0o755)
     filled_store.chmod(0o644)
 
@@ -164,23 +171,31 @@ def test_an_older_store_on_a_read_only_file_system_is_refused_in_one_line(filled
 HOLD = """
 import sys
 from agentmortem.store import Store
-store = Store(sys.argv[1])
+store = Store(sys.argv[1], read_only=sys.argv[2] == "read-only")
 print("open", flush=True)
 sys.stdin.read()
 store.close()
 """
 
 
-@pytest.fixture
-def held_store(filled_store: Path) -> Iterator[tuple[Path, int]]:
-    """The store held open for writing by another process (as a running ingest holds it)."""
+@contextmanager
+def _holder(path: Path, *, read_only: bool) -> Iterator[int]:
+    """Another process holding the store open (for writing, as a running ingest does, or for reading)."""
+    mode = "read-only" if read_only else "write"
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(filled_store)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, str(path), mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert holder.stdout is not None and holder.stdout.readline() == "open\n"
-    yield filled_store, holder.pid
+    yield holder.pid
     holder.communicate("", timeout=30)
     assert holder.returncode == 0
+
+
+@pytest.fixture
+def held_store(filled_store: Path) -> Iterator[tuple[Path, int]]:
+    """The store held open for writing by another process."""
+    with _holder(filled_store, read_only=False) as pid:
+        yield filled_store, pid
 
 
 @pytest.mark.parametrize("command", [["ingest", "who_when.json"], ["traces", "list"]], ids=lambda c: c[0])
