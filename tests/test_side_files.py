@@ -37,6 +37,8 @@ def _side(path: Path, text: str) -> str | None:
         ("gt.yaml", "groups:\n  - id: g1\n    kind: Service\n    root_cause: true\n", "--ground-truth"),
         ("gt2.yml", "apiVersion: itbench.io/v2\nkind: GroundTruth\nspec:\n  entities: []\n", "--ground-truth"),
         ("all.json", '[{"id": "1", "groups": [{"id": "g", "root_cause": true}]}]', "--ground-truth"),
+        ("agent_output.json", '{"entities": [], "propagations": [], "alerts_explained": []}', "run folder"),
+        ("judge_output.json", '{"scores": {"root_cause_entity": 100}, "justification": "ok"}', "run folder"),
     ],
 )
 def test_side_files_are_recognised_by_content(tmp_path: Path, name: str, text: str, command: str) -> None:

@@ -1,11 +1,12 @@
 """Files that sit beside traces in a data folder but are not traces: labels, ground truths, outcomes.
 
-A data folder often holds, next to its traces, the files other commands take: label rows (`import-labels`),
-ITBench ground truths (`--ground-truth`) and outcome rows (`--outcomes`). The walk recognises them by their
-content, not their name, and skips each with one note saying what it is and which command takes it, so they are
-neither read as traces nor reported as unreadable. Recognition looks at the head of the file only (the same bytes
-sniffing reads) and is strict enough that no trace format matches: a file that holds a message list, a Codex row
-or an OTel export is never taken for a side file.
+A data folder often holds, next to its traces, the files other commands take: label rows (`import-labels`), ITBench
+ground truths (`--ground-truth`) and outcome rows (`--outcomes`), or an ITBench run's `agent_output.json` and
+`judge_output.json` given apart from their run folder (which is where they are read). The walk recognises them by
+their content, not their name, and skips each with one note saying what it is and which command takes it, so they
+are neither read as traces nor reported as unreadable. Recognition looks at the head of the file only (the same
+bytes sniffing reads) and is strict enough that no trace format matches: a file that holds a message list, a Codex
+row or an OTel export is never taken for a side file.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agentmortem.readers.jsonio import first_json_value
 
@@ -45,14 +47,27 @@ def recognise(path: Path, head: str) -> SideFile | None:
         return _csv_outcomes(path, head)
     first = first_json_value(path, head.lstrip())
     record = first[0] if isinstance(first, list) and first else first
-    if not isinstance(record, dict) or _TRACE_KEYS & record.keys() or "trace_id" not in record:
+    if not isinstance(record, dict) or _TRACE_KEYS & record.keys():
         return None
+    if "trace_id" not in record:
+        return _itbench_run_file(path, record)
     if isinstance(record.get("labels"), dict):
         by = f" by {record['annotator']!r}" if isinstance(record.get("annotator"), str) else ""
         return SideFile(path, f"failure label rows{by}", "import them: agentmortem import-labels FILE")
     if _OUTCOME_KEYS & record.keys():
         return _outcomes(path)
     return None
+
+
+def _itbench_run_file(path: Path, record: dict[str, Any]) -> SideFile | None:
+    """An ITBench run's deliverable or judge verdict met outside its run folder (inside one, codex reads it)."""
+    if isinstance(record.get("entities"), list) and ("propagations" in record or "alerts_explained" in record):
+        what = "an ITBench agent_output.json (a run's diagnosis)"
+    elif isinstance(record.get("scores"), dict) and "justification" in record:
+        what = "an ITBench judge_output.json (a run's verdict)"
+    else:
+        return None
+    return SideFile(path, what, "ingest the run folder that holds it, where it is read with the run's session")
 
 
 def _csv_outcomes(path: Path, head: str) -> SideFile | None:
