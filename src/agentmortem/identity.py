@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentmortem.model import Trace, content_fingerprint, fingerprint_of, step_rows
+from agentmortem.model import Trace, fingerprint_of, step_rows
 
 REPEAT_MARK = "~"
 """Separates an id from its occurrence number: ``<id>~2`` is the second trace that claimed ``<id>``."""
@@ -81,20 +81,6 @@ def file_name(trace: Trace) -> FileName | None:
     """How `trace` was named after its file, or None when its id is the source's own."""
     named: FileName | None = trace.__dict__.get(_FILE_NAME)
     return named
-
-
-def place_under_root(trace: Trace, folder: Path | None) -> None:
-    """Give a trace named after its file the id made of its path under `folder`, the folder the ingest was given.
-
-    `folder` is None for a file given by itself: its stem names it. Other traces are left alone.
-    """
-    named = file_name(trace)
-    if named is None or trace.source_path is None or folder is None:
-        return
-    before, after = named.before, named.after
-    placed = f"{before}{relative_name(Path(trace.source_path), folder)}{after}"
-    if placed != trace.id:
-        trace.id, trace.fingerprint = placed, ""  # the fingerprint covers the id
 
 
 def relative_name(path: Path, folder: Path) -> str:
@@ -177,9 +163,33 @@ class TraceIds:
     _variants: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     """claimed id -> {fingerprint under the claimed id: final id} for the later claimants of that id."""
     _next: dict[str, int] = field(default_factory=dict, repr=False)
-    _by_file: dict[tuple[str, str, str], str] = field(default_factory=dict, repr=False)
-    """(resolved file, text before, after the name) -> final id of a trace named after its file."""
-    _resolved: dict[str, str] = field(default_factory=dict, repr=False)
+    _names: dict[str, str] = field(default_factory=dict, repr=False)
+    """source path as given -> the name its file's id-less traces take (one entry per file, not per trace)."""
+    _names_by_file: dict[str, str] = field(default_factory=dict, repr=False)
+    """resolved file -> that name, so a file read again through another path is named as the first time."""
+
+    def place(self, trace: Trace, folder: Path | None) -> None:
+        """Name a trace named after its file by the file's path under `folder`, the folder the ingest was given.
+
+        `folder` is None for a file given by itself: its stem names it. A file read a second time (given beside
+        its folder) keeps the name it had the first time, so its traces are found to be duplicates. Traces with an
+        id of their own are left alone.
+        """
+        named = file_name(trace)
+        if named is None or trace.source_path is None:
+            return
+        name = self._names.get(trace.source_path)
+        if name is None:
+            name = self._names[trace.source_path] = self._file_name(Path(trace.source_path), folder)
+        placed = f"{named.before}{name}{named.after}"
+        if placed != trace.id:
+            trace.id, trace.fingerprint = placed, ""  # the fingerprint covers the id
+
+    def _file_name(self, path: Path, folder: Path | None) -> str:
+        resolved = str(path.resolve())
+        if resolved not in self._names_by_file:
+            self._names_by_file[resolved] = relative_name(path, folder) if folder is not None else path.stem
+        return self._names_by_file[resolved]
 
     def settle(self, trace: Trace) -> bool:
         """Give `trace` its final id (suffixed on a collision); False when it duplicates a trace already settled."""
@@ -187,16 +197,6 @@ class TraceIds:
         if not trace.fingerprint:
             rows = step_rows(trace)
             trace.fingerprint = fingerprint_of(trace.id, rows)
-        file_key = self._file_key(trace)
-        if file_key is not None and self._read_before(file_key, trace):
-            return False
-        kept = self._claim(trace, rows)
-        if kept and file_key is not None:
-            self._by_file[file_key] = trace.id
-        return kept
-
-    def _claim(self, trace: Trace, rows: bytes | None) -> bool:
-        """Settle `trace` by its id (see the module docstring); False for a duplicate."""
         claimed, fingerprint = trace.id, trace.fingerprint
         owner = self._owners.get(claimed)
         if owner is None:
@@ -216,27 +216,6 @@ class TraceIds:
         trace.fingerprint = fingerprint_of(final, rows if rows is not None else step_rows(trace))
         self._owners[final] = (trace.fingerprint, _where(trace))
         self.collisions.append(Collision(claimed, final, _describe(owner[1]), trace_source(trace)))
-        return True
-
-    def _file_key(self, trace: Trace) -> tuple[str, str, str] | None:
-        """Which file (resolved) and which trace of it a trace named after its file is; None for other traces."""
-        named = file_name(trace)
-        if named is None or trace.source_path is None:
-            return None
-        path = self._resolved.get(trace.source_path)
-        if path is None:
-            path = self._resolved[trace.source_path] = str(Path(trace.source_path).resolve())
-        return path, named.before, named.after
-
-    def _read_before(self, key: tuple[str, str, str], trace: Trace) -> bool:
-        """A trace named after its file, read again through another path (a file given beside its folder)."""
-        first = self._by_file.get(key)
-        if first is None:
-            return False
-        owner = self._owners[first]
-        if owner[0] != (trace.fingerprint if first == trace.id else content_fingerprint(trace, as_id=first)):
-            return False  # the file changed between the two readings: a collision, settled by id as usual
-        self.duplicates.append(Duplicate(first, _describe(owner[1]), trace_source(trace)))
         return True
 
     def _free_id(self, claimed: str) -> str:

@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from agentmortem.identity import TraceIds, place_under_root
+from agentmortem.identity import TraceIds
 from agentmortem.model import Trace
 from agentmortem.readers.base import SNIFF_BYTES, Reader, ReadError
 from agentmortem.readers.side_files import SideFile, recognise
@@ -127,7 +127,7 @@ def read_traces(
         root = Path(raw)
         folder = root if root.is_dir() else None
         for trace in walk.path(root, named=True):
-            place_under_root(trace, folder)
+            ledger.place(trace, folder)
             if ledger.settle(trace):
                 yield trace
 
