@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentmortem.identity import Collision, Duplicate, TraceIds, former_id
-from agentmortem.labels import embedded_annotations
+from agentmortem.label_formats.embedded import LABEL_WARNINGS_KEY, embedded_annotations
 from agentmortem.model import Annotation, Outcome, Trace
 from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD, GroundTruth, finalize_outcome, load_outcomes_file
 from agentmortem.outcomes.itbench import load_ground_truths
@@ -44,6 +44,8 @@ class IngestReport:
     """Label, ground-truth and outcome files met beside the traces and left to the commands that take them."""
     warnings: list[str] = field(default_factory=list)
     """Doubts about what was read, one line each (e.g. an ITBench outcome the session did not write)."""
+    label_warnings: list[str] = field(default_factory=list)
+    """Labels inside the traces' records that map to no mode (the reader's `label_warnings`), one line each."""
 
     @property
     def ok(self) -> bool:
@@ -102,6 +104,7 @@ def ingest(
             report.warnings.extend(f"{trace.id}: {warning}" for warning in trace.outcome.warnings)
             report.read += 1
             report.steps += len(trace.steps)
+            report.label_warnings.extend(f"{trace.id}: {w}" for w in trace.metadata.get(LABEL_WARNINGS_KEY, []))
             batch.append(trace)
             if annotate is not None:
                 inline.append(annotate(trace))

@@ -81,7 +81,7 @@ def print_ingest_problems(report: IngestReport) -> None:
         err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
     for line in _capped(report.collisions, "id collisions"):
         warn(line)
-    for message in report.warnings:
+    for message in report.warnings + report.label_warnings:
         warn(message)
     for line in _capped(report.duplicates, "duplicates"):
         note(line)
@@ -140,7 +140,7 @@ def ingest_json(report: IngestReport) -> dict[str, Any]:
         "duplicate_traces": [{"id": d.id, "first": d.first, "second": d.second} for d in report.duplicates],
         "renamed": [{"from": former, "to": new} for former, new in report.renamed],
         "skipped": [{"path": str(f.path), "what": f.what, "use": f.use} for f in report.skipped],
-        "warnings": report.warnings,
+        "warnings": report.warnings, "label_warnings": report.label_warnings,
     }  # fmt: skip
 
 
