@@ -251,7 +251,12 @@ def embedded_annotations(
 
 
 def import_labels(
-    path: str | Path, store: Store, *, annotator: str | None = None, numbering: Numbering = "paper"
+    path: str | Path,
+    store: Store,
+    *,
+    annotator: str | None = None,
+    numbering: Numbering = "paper",
+    kind: AnnotatorKind = "imported",
 ) -> ImportReport:
     """Import a label file into `store`: JSONL rows `{trace_id, labels, annotator?}` or MAD record files.
 
@@ -264,7 +269,7 @@ def import_labels(
     path = Path(path)
     report = ImportReport()
     try:
-        annotations = list(_read_labels(path, report, annotator=annotator, numbering=numbering))
+        annotations = list(_read_labels(path, report, annotator=annotator, numbering=numbering, kind=kind))
     except OSError as exc:
         report.errors.append(ReadError(path, f"cannot read: {exc.strerror or exc}"))
         return report
@@ -277,7 +282,7 @@ def import_labels(
 
 
 def _read_labels(
-    path: Path, report: ImportReport, *, annotator: str | None, numbering: Numbering
+    path: Path, report: ImportReport, *, annotator: str | None, numbering: Numbering, kind: AnnotatorKind
 ) -> Iterator[Annotation]:
     data = path.read_bytes()
     if not data.strip():
@@ -294,6 +299,7 @@ def _read_labels(
             if annotation is not None:
                 # A repeated trace id means the next trace of that id, as the openai reader numbers them.
                 annotation.trace_id = occurrence_id(annotation.trace_id, seen)
+                annotation.annotator_kind = kind
                 yield annotation
 
 

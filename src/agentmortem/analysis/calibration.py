@@ -230,7 +230,7 @@ def _odds_ratio_high(est_f: Array, se_f: Array, est_s: Array, se_s: Array) -> Ar
     p_f, p_s = np.clip(est_f, 1e-3, 1 - 1e-3), np.clip(est_s, 1e-3, 1 - 1e-3)
     log_or = np.log(p_f / (1 - p_f)) - np.log(p_s / (1 - p_s))
     se = np.sqrt((se_f / (p_f * (1 - p_f))) ** 2 + (se_s / (p_s * (1 - p_s))) ** 2)
-    return np.asarray(np.exp(log_or + Z95 * se))
+    return np.asarray(np.exp(np.minimum(log_or + Z95 * se, 700.0)))  # e^700 is as good as infinite, and finite
 
 
 def _verdict_codes(
@@ -326,7 +326,7 @@ def _mode(c: Calibrated, i: int, settings: ReportSettings) -> CorrectedStat:
         prevalence_failed=_interval(*c.prevalence_failed, i),
         prevalence_succeeded=_interval(*c.prevalence_succeeded, i),
         prevalence=_interval(*c.prevalence, i),
-        difference_points=_interval(*c.difference, i, scale=100, cut=False),
+        difference_points=_interval(*c.difference, i, scale=100, lowest=-1.0),
         sensitivity=_wilson_estimate(c.sensitivity, i),
         specificity=_wilson_estimate(c.specificity, i),
         informative=informative,
@@ -336,13 +336,13 @@ def _mode(c: Calibrated, i: int, settings: ReportSettings) -> CorrectedStat:
     )
 
 
-def _interval(est: Array, se: Array, i: int, *, scale: float = 1.0, cut: bool = True) -> Estimate:
+def _interval(est: Array, se: Array, i: int, *, scale: float = 1.0, lowest: float = 0.0) -> Estimate:
+    """Estimate +- 1.96 se, all cut to [lowest, 1] (a share, or a difference of shares), times `scale`."""
     value, error = float(est[i]), float(se[i])
     if not np.isfinite(value):
         return Estimate(estimate=None, ci95=None)
-    low, high = value - Z95 * error, value + Z95 * error
-    if cut:
-        value, low, high = min(max(value, 0.0), 1.0), max(low, 0.0), min(high, 1.0)
+    low, high = max(value - Z95 * error, lowest), min(value + Z95 * error, 1.0)
+    value = min(max(value, lowest), 1.0)
     return Estimate(estimate=value * scale, ci95=[low * scale, high * scale])
 
 
