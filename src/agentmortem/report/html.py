@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from agentmortem.report import charts
-from agentmortem.report.report import GroupReport, ModeStat, Report, TraceDetail
+from agentmortem.report.report import Comparison, GroupReport, ModeStat, Report, TraceDetail
 
 MAX_COMPARISONS = 40
 """Rows of the across-group comparison table: tested pairs only, significant ones first (the report's order)."""
@@ -72,12 +72,18 @@ def render_html(report: Report) -> str:
         report=report,
         heatmap=charts.mode_group_heatmap(report),
         groups=[_group_view(report, g, k) for k, g in enumerate(report.groups)],
-        comparisons=[c for c in report.comparisons if c.p_value is not None][:MAX_COMPARISONS],
+        comparisons=[c for c in report.comparisons if c.p_value is not None and _either_has(c)][:MAX_COMPARISONS],
         traces=[_trace_view(t, k) for k, t in enumerate(report.drilldown)],
+        definitions={m.id: m.definition for m in report.modes},
         # The one value not escaped: our own constant script, which the CSP below pins by hash.
         script=Markup(SCRIPT),
         csp=content_security_policy(SCRIPT),
     )
+
+
+def _either_has(c: Comparison) -> bool:
+    """A comparison worth a row: at least one of the two groups has the mode."""
+    return bool(c.prevalence_a) or bool(c.prevalence_b)
 
 
 def content_security_policy(script: str) -> str:
