@@ -67,7 +67,7 @@ class TraceView:
 
 def render_html(report: Report) -> str:
     """The report as one self-contained, offline HTML document."""
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         report=report,
         heatmap=charts.mode_group_heatmap(report),
@@ -114,17 +114,22 @@ def _group_view(report: Report, group: GroupReport, k: int) -> GroupView:
 
 
 def _trace_view(detail: TraceDetail, k: int) -> TraceView:
-    view = TraceView(detail=detail, anchor=f"t{k}")
+    return TraceView(detail=detail, anchor=f"t{k}", cited=cited_steps(detail))
+
+
+def cited_steps(detail: TraceDetail) -> dict[int, list[str]]:
+    """Step index -> ids of the modes citing it, each once, in the trace's mode order."""
+    cited: dict[int, list[str]] = {}
     for mode in detail.modes:
         for evidence in mode.evidence:
-            view.cited.setdefault(evidence.step, [])
-            if mode.id not in view.cited[evidence.step]:
-                view.cited[evidence.step].append(mode.id)
-    return view
+            cited.setdefault(evidence.step, [])
+            if mode.id not in cited[evidence.step]:
+                cited[evidence.step].append(mode.id)
+    return cited
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
     """Jinja environment with autoescaping forced on for every template, whatever its file name."""
     env = Environment(
         loader=FileSystemLoader(Path(__file__).with_name("templates")),

@@ -79,15 +79,12 @@ class CalibrationQueries(StoreBase):
             unmatched=int(unmatched[0][0]),
         )
 
-    def sampling_frame(self, annotator: str | None = None) -> list[tuple[str, str]]:
-        """(trace id, outcome class f/s/u) of every trace, or of those `annotator` annotated successfully; by id."""
-        if annotator is None:
-            sql = f"SELECT t.id, {_CLASS_SQL} FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id ORDER BY t.id"
-            return [(r[0], r[1]) for r in self.con.execute(sql).fetchall()]
+    def sampling_frame(self, annotator: str | None = None) -> list[tuple[str, str, str]]:
+        """(trace id, outcome class f/s/u, model) of every trace, or of those `annotator` annotated successfully."""
+        judged = "JOIN annotations a ON a.trace_id = t.id AND a.annotator = $annotator AND a.status = 'ok'"
         rows = self.con.execute(
-            f"""SELECT t.id, {_CLASS_SQL} FROM traces t
-                JOIN annotations a ON a.trace_id = t.id AND a.annotator = ? AND a.status = 'ok'
+            f"""SELECT t.id, {_CLASS_SQL}, coalesce(t.model, '(none)') FROM traces t {judged if annotator else ""}
                 LEFT JOIN outcomes o ON o.trace_id = t.id ORDER BY t.id""",
-            [annotator],
+            {"annotator": annotator} if annotator else {},
         ).fetchall()
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1], r[2]) for r in rows]
