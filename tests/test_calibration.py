@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -170,3 +172,30 @@ def test_reference_by_name_and_its_errors(store: Store):
         build_report(store, annotator="judge", reference="nobody")
     with pytest.raises(AnalysisError, match="another annotator"):
         build_report(store, annotator="judge", reference="judge")
+
+
+def test_analyze_imports_reference_labels_and_reports_corrected_figures(runner, db_path, tmp_path):
+    from agentmortem.cli.main import app
+    from conftest import REPO
+
+    labels = tmp_path / "reference.jsonl"
+    rows = [
+        {"trace_id": "gemini-3-flash-preview/scenario-103/run-1", "annotator": "authors",
+         "labels": {"FM-3.3": 1, "FM-3.2": 1, "FM-1.3": 0}},
+        {"trace_id": "kimi-k2-instruct/scenario-101/run-2", "annotator": "authors", "labels": {"FM-1.3": 1}},
+    ]  # fmt: skip
+    labels.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["--db", db_path, "analyze", str(REPO / "examples"), "--labels", str(labels),
+                                 "--json", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "imported 2 reference label rows" in result.output
+    assert "measured against authors on 2 traces" in result.stdout
+    report = json.loads(out.read_text())
+    assert report["label_quality"]["reference"] == "authors"
+    gemini = next(g for g in report["groups"] if g["group"].startswith("gemini"))
+    assert gemini["reference"] == {"annotator": "authors", "traces": 1, "failed": 1, "succeeded": 0}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"trace_id": "nope", "annotator": "authors", "labels": {"FM-1.3": 1}}\n')
+    result = runner.invoke(app, ["--db", db_path, "analyze", str(REPO / "examples"), "--labels", str(bad), "-q"])
+    assert result.exit_code == 1 and "not in the store" in result.output
