@@ -13,7 +13,7 @@ import pytest
 from agentmortem.cli.main import app
 from agentmortem.store import Store
 from report_builders import Row, fill
-from test_html_browser import CHROMEDRIVER, CHROMIUM, FLAGS
+from test_html_browser import chrome
 
 pytestmark = pytest.mark.browser
 
@@ -29,20 +29,8 @@ def downloads(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def browser(tmp_path: Path, downloads: Path) -> Iterator[Any]:
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip(f"headless browser test needs Chromium and chromedriver ({CHROMIUM}, {CHROMEDRIVER} not found)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (dev extra)")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    )
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    prefs = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    driver = chrome(tmp_path / "profile", prefs=prefs)
     try:
         yield driver
     finally:
