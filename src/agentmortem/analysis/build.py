@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from agentmortem.analysis.calibration import ReferenceMasks, label_quality, with_reference
+from agentmortem.analysis.calibration import corrected_groups, label_quality
 from agentmortem.analysis.cascade import cascade_view
 from agentmortem.analysis.compare import compare_groups
 from agentmortem.analysis.drilldown import choose, trace_details
@@ -128,7 +128,8 @@ def build_report(
     ]
     notes = _notes(groups, accounting, settings) + ([reference_note] if reference_note else [])
     if reference is not None:
-        groups, reference_notes = _corrected(store, (annotator, reference), taxonomy.ids, groups, masks, settings)
+        pair, grouping = (annotator, reference), (column, key)
+        groups, reference_notes = corrected_groups(store, pair, groups, masks, settings, grouping)
         notes += reference_notes
     groups.sort(key=lambda g: (-g.traces, g.group))
     counts = {name: mode_counts(m) for name, m in masks.items()}
@@ -144,30 +145,6 @@ def build_report(
         drilldown_candidates=sum(g.traces for g in groups),
         label_quality=label_quality(annotator, kind, reference, sum(g.reference.traces for g in groups if g.reference)),
     )  # fmt: skip
-
-
-def _corrected(
-    store: Store,
-    pair: tuple[str, str],
-    mode_ids: list[str],
-    groups: list[GroupReport],
-    masks: dict[str, GroupMasks],
-    settings: ReportSettings,
-) -> tuple[list[GroupReport], list[str]]:
-    """Groups with their corrected figures (annotator vs reference), and a note on reference traces left out."""
-    annotator, reference = pair
-    column, key = parse_group_by(settings.group_by)
-    tables = store.reference_tables(annotator, reference, mode_ids, group_column=column, group_key=key)
-    by_group: dict[str, list[tuple[str, int, int, int, int]]] = {}
-    for group, cls, judged, present, known, traces in tables.rows:
-        by_group.setdefault(group, []).append((cls, judged, present, known, traces))
-    refs = {name: ReferenceMasks.from_rows(rows, len(mode_ids)) for name, rows in by_group.items()}
-    corrected = [with_reference(g, masks[g.group], refs.get(g.group), reference, settings) for g in groups]
-    notes = []
-    if tables.unmatched:
-        notes.append(f"{tables.unmatched} traces labelled by {reference} have no analysed annotation by "
-                     f"{annotator}: left out of the corrected figures.")  # fmt: skip
-    return corrected, notes
 
 
 def _accounting(rows: list[tuple[str, str | None, str, int, float, int]]) -> dict[str, dict[str, float]]:

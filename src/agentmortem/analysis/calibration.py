@@ -69,6 +69,8 @@ from agentmortem.report.report import (
     ReportSettings,
     Verdict,
 )
+from agentmortem.store import Store
+from agentmortem.store.signatures import GroupColumn
 
 Array = npt.NDArray[np.float64]
 Z95 = 1.959963984540054
@@ -399,3 +401,28 @@ def label_quality(judge: str, judge_kind: str | None, reference: str | None, lab
             "(prediction-powered, 95% intervals) beside the raw ones"
         )
     return LabelQuality(judge=judge, reference=reference, statement=statement)
+
+
+def corrected_groups(
+    store: Store,
+    pair: tuple[str, str],
+    groups: list[GroupReport],
+    masks: dict[str, GroupMasks],
+    settings: ReportSettings,
+    grouping: tuple[GroupColumn, str | None],
+) -> tuple[list[GroupReport], list[str]]:
+    """Groups with their corrected figures (annotator vs reference), and a note on reference traces left out."""
+    annotator, reference = pair
+    mode_ids = [m.id for m in groups[0].modes] if groups else []
+    column, key = grouping
+    tables = store.reference_tables(annotator, reference, mode_ids, group_column=column, group_key=key)
+    by_group: dict[str, list[tuple[str, int, int, int, int]]] = {}
+    for group, cls, judged, present, known, traces in tables.rows:
+        by_group.setdefault(group, []).append((cls, judged, present, known, traces))
+    refs = {name: ReferenceMasks.from_rows(rows, len(mode_ids)) for name, rows in by_group.items()}
+    corrected = [with_reference(g, masks[g.group], refs.get(g.group), reference, settings) for g in groups]
+    notes = []
+    if tables.unmatched:
+        notes.append(f"{tables.unmatched} traces labelled by {reference} have no analysed annotation by "
+                     f"{annotator}: left out of the corrected figures.")  # fmt: skip
+    return corrected, notes
