@@ -60,3 +60,20 @@ def test_sample_refuses_what_it_cannot_do(runner, db_path, tmp_path: Path):
     assert result.exit_code == 2 and "--n must be at least 1" in result.output
     result = runner.invoke(app, ["--db", db_path, "sample", "--annotator", "a", "--show-judge", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "--show-judge needs a judge" in result.output
+
+
+def test_trace_text_on_the_labelling_page_is_inert(runner, db_path, tmp_path: Path):
+    from hostile_report import PAYLOADS
+
+    with Store(db_path) as store:
+        rows = [Row(id=f"x{i}-</script>", success=i % 2 == 0, content=PAYLOADS[i % len(PAYLOADS)]) for i in range(4)]
+        fill(store, rows, all_modes=["FM-1.3"])
+    result = runner.invoke(app, ["--db", db_path, "sample", "--annotator", "<b>eve</b>", "--n", "4", "--seed", "1",
+                                 "--out", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "label.html").read_text()
+    assert page.count("<script") == 2  # the page data (JSON, not executed) and the page's own script
+    assert "<script>window.__pwned" not in page and "<b>eve</b>" not in page
+    assert "&lt;script&gt;window.__pwned" in page
+    data = page[page.index('id="sample-data">') : page.index("</script>", page.index('id="sample-data">'))]
+    assert "</script>" not in data and "x0-\\u003c/script\\u003e" in data
