@@ -5,9 +5,11 @@ DuckDB (set-based SQL with deterministic hash-based randomness, no Python object
 run and on the same store:
   (a) one aggregate scan over the annotator's verdict rows (per mode: verdicts and present count);
   (b) the full `build_report` (every group statistic, cascade matrices, comparisons, a 200-trace drill-down).
-Prints both, their ratio (target <= 3x) and the machine.
+  (c) the same report with people's labels on `--reference` random traces as its reference (corrected figures
+      per group and outcome class); the reference is added for (c) and removed after, so (b) never sees it.
+Prints them, the ratio (b)/(a) (target <= 3x) and the machine.
 
-    .venv/bin/python benchmarks/report_scale.py [--traces N] [--db PATH] [--repeat K]
+    .venv/bin/python benchmarks/report_scale.py [--traces N] [--db PATH] [--repeat K] [--reference R]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from agentmortem.store import Store
 from agentmortem.taxonomy import mast
 
 ANNOTATOR = "bench-judge"
+REFERENCE = "bench-people"
 MODELS = ["gemini-3-flash", "kimi-k2", "gpt-oss-120b"]
 SUCCESS_RATE = [0.75, 0.29, 0.12]
 STEPS_PER_TRACE = 6
@@ -118,6 +121,7 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=None, help="Store to (re)use; default: a temporary file.")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reference", type=int, default=400, help="Traces people labelled, for (c); 0 skips it.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "scale.duckdb"
@@ -127,6 +131,8 @@ def main() -> None:
                 generate(store, args.traces)
                 print(f"generated {args.traces:,} traces x 14 modes in {time.perf_counter() - start:.1f} s")
             _measure(store, args.repeat)
+            if args.reference:
+                _measure_with_reference(store, args.repeat, args.reference)
 
 
 def _measure(store: Store, repeat: int) -> None:
@@ -144,3 +150,30 @@ def _measure(store: Store, repeat: int) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _measure_with_reference(store: Store, repeat: int, traces: int) -> None:
+    """(c): add a human reference on `traces` traces (the judge's verdicts, every 7th flipped), time, remove it."""
+    con = store.con
+    con.execute(
+        f"""INSERT INTO annotations (trace_id, annotator, annotator_kind, taxonomy, taxonomy_version, status, usage)
+            SELECT id, '{REFERENCE}', 'human', 'MAST', '1', 'ok', '{{}}' FROM traces
+            ORDER BY hash(id, 'reference') LIMIT {traces}"""
+    )
+    con.execute(
+        f"""INSERT INTO verdicts (trace_id, annotator, mode_id, present, confidence, first_step, evidence,
+                                  explanation, flags)
+            SELECT v.trace_id, '{REFERENCE}', v.mode_id, v.present <> (hash(v.trace_id, v.mode_id) % 7 = 0),
+                   NULL, NULL, '[]', '', '[]'
+            FROM verdicts v JOIN annotations a ON a.trace_id = v.trace_id AND a.annotator = '{REFERENCE}'
+            WHERE v.annotator = '{ANNOTATOR}'"""
+    )
+    try:
+        settings = ReportSettings(max_drilldown=200)
+        full, _ = timed(
+            lambda: build_report(store, annotator=ANNOTATOR, settings=settings, reference=REFERENCE), repeat
+        )
+        print(f"(c) full report with a {traces}-trace human reference:  {full:.3f} s")
+    finally:
+        con.execute(f"DELETE FROM verdicts WHERE annotator = '{REFERENCE}'")
+        con.execute(f"DELETE FROM annotations WHERE annotator = '{REFERENCE}'")
