@@ -199,3 +199,27 @@ def test_analyze_imports_reference_labels_and_reports_corrected_figures(runner, 
     bad.write_text('{"trace_id": "nope", "annotator": "authors", "labels": {"FM-1.3": 1}}\n')
     result = runner.invoke(app, ["--db", db_path, "analyze", str(REPO / "examples"), "--labels", str(bad), "-q"])
     assert result.exit_code == 1 and "not in the store" in result.output
+
+
+def test_every_renderer_shows_corrected_beside_raw(store: Store):
+    from rich.console import Console
+
+    from agentmortem.report.html import render_html
+    from agentmortem.report.markdown import render_markdown
+    from agentmortem.report.terminal import render_terminal
+
+    _store_with_reference(store)
+    report = build_report(store, annotator="judge")
+    corrected = next(m for m in report.groups[0].modes if m.id == "FM-3.2").corrected
+    assert corrected is not None and corrected.prevalence_failed.ci95 is not None
+    low, high = (round(x * 100) for x in corrected.prevalence_failed.ci95)
+    console = Console(record=True, width=160)
+    for part in render_terminal(report, width=160):
+        console.print(part)
+    text = console.export_text()
+    assert "failed*" in text and "verdict*" in text and f"50% [{low}–{high}]" in text and "100%" in text
+    markdown = render_markdown(report)
+    assert "| failed* | succeeded* | diff* | verdict* |" in markdown and f"50% [{low}–{high}]" in markdown
+    page = render_html(report)
+    assert '<th class="n corr">Failed*</th>' in page and "judge sensitivity" in page
+    assert "measured against people on 30 traces" in page
