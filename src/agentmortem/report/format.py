@@ -51,11 +51,11 @@ def num(value: float | None, *, digits: int = 1) -> str:
     return DASH if value is None else f"{value:.{digits}f}"
 
 
-def estimate(value: Estimate, *, interval: bool = True, scale: float = 100.0) -> str:
+def estimate(value: Estimate, *, interval: bool = True) -> str:
     """A corrected share with its 95% interval, e.g. '45% [30–60]'; '–' when it cannot be computed."""
     if value.estimate is None:
         return DASH
-    text = f"{value.estimate * scale:.0f}%"
+    text = pct(value.estimate)
     if not interval or value.ci95 is None:
         return text
-    return f"{text} [{value.ci95[0] * scale:.0f}–{value.ci95[1] * scale:.0f}]"
+    return f"{text} [{value.ci95[0] * 100:.0f}–{value.ci95[1] * 100:.0f}]"
