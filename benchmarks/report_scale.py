@@ -148,10 +148,6 @@ def _measure(store: Store, repeat: int) -> None:
     print(f"ratio (b)/(a): {full / scan:.2f}x   (target <= 3x)")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _measure_with_reference(store: Store, repeat: int, traces: int) -> None:
     """(c): add a human reference on `traces` traces (the judge's verdicts, every 7th flipped), time, remove it."""
     con = store.con
@@ -177,3 +173,7 @@ def _measure_with_reference(store: Store, repeat: int, traces: int) -> None:
     finally:
         con.execute(f"DELETE FROM verdicts WHERE annotator = '{REFERENCE}'")
         con.execute(f"DELETE FROM annotations WHERE annotator = '{REFERENCE}'")
+
+
+if __name__ == "__main__":
+    main()
