@@ -149,30 +149,25 @@ def _measure(store: Store, repeat: int) -> None:
 
 
 def _measure_with_reference(store: Store, repeat: int, traces: int) -> None:
-    """(c): add a human reference on `traces` traces (the judge's verdicts, every 7th flipped), time, remove it."""
-    con = store.con
-    con.execute(
-        f"""INSERT INTO annotations (trace_id, annotator, annotator_kind, taxonomy, taxonomy_version, status, usage)
-            SELECT id, '{REFERENCE}', 'human', 'MAST', '1', 'ok', '{{}}' FROM traces
-            ORDER BY hash(id, 'reference') LIMIT {traces}"""
-    )
-    con.execute(
-        f"""INSERT INTO verdicts (trace_id, annotator, mode_id, present, confidence, first_step, evidence,
-                                  explanation, flags)
-            SELECT v.trace_id, '{REFERENCE}', v.mode_id, v.present <> (hash(v.trace_id, v.mode_id) % 7 = 0),
-                   NULL, NULL, '[]', '', '[]'
-            FROM verdicts v JOIN annotations a ON a.trace_id = v.trace_id AND a.annotator = '{REFERENCE}'
-            WHERE v.annotator = '{ANNOTATOR}'"""
-    )
+    """(c): people's labels on `traces` random traces (the judge's verdicts, one in seven flipped), timed, removed."""
+    ids = [r[0] for r in store.con.execute(f"SELECT id FROM traces ORDER BY hash(id, 'ref') LIMIT {traces}").fetchall()]
+    judged = store.get_annotations(annotator=ANNOTATOR, trace_ids=ids)
+    people = [
+        a.model_copy(update={"annotator": REFERENCE, "annotator_kind": "human", "verdicts": [
+            v.model_copy(update={"present": v.present != (k % 7 == 0), "evidence": []})
+            for k, v in enumerate(a.verdicts)]})
+        for a in judged if a.status == "ok"
+    ]  # fmt: skip
+    store.put_annotations(people)  # as import-labels stores them, with their per-trace facts
     try:
         settings = ReportSettings(max_drilldown=200)
         full, _ = timed(
             lambda: build_report(store, annotator=ANNOTATOR, settings=settings, reference=REFERENCE), repeat
         )
-        print(f"(c) full report with a {traces}-trace human reference:  {full:.3f} s")
+        print(f"(c) full report with a {len(people)}-trace human reference:  {full:.3f} s")
     finally:
-        con.execute(f"DELETE FROM verdicts WHERE annotator = '{REFERENCE}'")
-        con.execute(f"DELETE FROM annotations WHERE annotator = '{REFERENCE}'")
+        store.con.execute(f"DELETE FROM verdicts WHERE annotator = '{REFERENCE}'")
+        store.con.execute(f"DELETE FROM annotations WHERE annotator = '{REFERENCE}'")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from agentmortem.store.base import StoreBase
-from agentmortem.store.signatures import GroupColumn, _group_sql
+from agentmortem.store.signatures import GroupColumn, SignatureQueries, _fact_columns_sql, _group_sql
 
 _CLASS_SQL = "CASE o.success WHEN true THEN 's' WHEN false THEN 'f' ELSE 'u' END"
 
@@ -21,7 +20,7 @@ class ReferenceTables:
     unmatched: int  # traces the reference labelled that the judge has no 'ok' annotation of (left out)
 
 
-class CalibrationQueries(StoreBase):
+class CalibrationQueries(SignatureQueries):
     """The reference side of a report, and the frame a labelling sample is drawn from."""
 
     def reference_tables(
@@ -35,49 +34,64 @@ class CalibrationQueries(StoreBase):
     ) -> ReferenceTables:
         """Mode bit masks (bit i = mode_ids[i]) of judge and reference over traces both annotated successfully.
 
-        Read from the verdict rows of the reference (a few hundred traces) and of the judge on those traces only,
-        so the cost follows the reference's size, not the store's.
+        Read from the per-annotation facts (migration 004): the reference's few hundred rows, and the judge's rows
+        of those traces only, so the cost follows the reference's size, not the store's. Annotations without
+        facts (an old export) are re-derived from their verdict rows, which gives the same masks.
         """
         group_sql, params = _group_sql(group_column, group_key)
-        self.con.register("_am_cal_modes", pa.table({"mode_id": list(mode_ids), "bit": list(range(len(mode_ids)))}))
+        self._annotator_masks("_am_ref", reference, mode_ids, among=None)
+        self._annotator_masks("_am_judge", annotator, mode_ids, among="_am_ref")
         try:
             rows = self.con.execute(
-                f"""WITH refs AS (
-                        SELECT trace_id FROM annotations WHERE annotator = $reference AND status = 'ok'),
-                    masks AS (
-                        SELECT v.trace_id,
-                               bit_or(CASE WHEN v.annotator = $annotator AND v.present THEN 1::BIGINT << m.bit
-                                      ELSE 0::BIGINT END) AS judged,
-                               bit_or(CASE WHEN v.annotator = $reference AND v.present THEN 1::BIGINT << m.bit
-                                      ELSE 0::BIGINT END) AS present,
-                               bit_or(CASE WHEN v.annotator = $reference AND v.present IS NOT NULL
-                                      THEN 1::BIGINT << m.bit ELSE 0::BIGINT END) AS known
-                        FROM verdicts v JOIN _am_cal_modes m ON m.mode_id = v.mode_id
-                        WHERE v.annotator IN ($annotator, $reference)
-                          AND v.trace_id IN (SELECT trace_id FROM refs)
-                        GROUP BY v.trace_id)
-                    SELECT {group_sql} AS grp, {_CLASS_SQL} AS cls, coalesce(masks.judged, 0),
-                           coalesce(masks.present, 0), coalesce(masks.known, 0), count(*)
-                    FROM refs JOIN annotations a ON a.trace_id = refs.trace_id AND a.annotator = $annotator
-                                                 AND a.status = 'ok'
-                    JOIN traces t ON t.id = refs.trace_id
-                    LEFT JOIN outcomes o ON o.trace_id = refs.trace_id
-                    LEFT JOIN masks ON masks.trace_id = refs.trace_id
+                f"""SELECT {group_sql} AS grp, {_CLASS_SQL} AS cls, j.present_mask, r.present_mask, r.known_mask,
+                           count(*)
+                    FROM _am_ref r JOIN _am_judge j ON j.trace_id = r.trace_id
+                    JOIN traces t ON t.id = r.trace_id LEFT JOIN outcomes o ON o.trace_id = r.trace_id
                     GROUP BY ALL ORDER BY ALL""",
-                {**params, "annotator": annotator, "reference": reference},
+                params,
             ).fetchall()
             unmatched = self.con.execute(
-                """SELECT count(*) FROM annotations r WHERE r.annotator = $reference AND r.status = 'ok'
-                   AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.trace_id = r.trace_id
-                                   AND a.annotator = $annotator AND a.status = 'ok')""",
-                {"annotator": annotator, "reference": reference},
+                "SELECT count(*) FROM _am_ref r WHERE r.trace_id NOT IN (SELECT trace_id FROM _am_judge)"
             ).fetchall()
         finally:
-            self.con.unregister("_am_cal_modes")
+            self.con.execute("DROP TABLE IF EXISTS _am_ref; DROP TABLE IF EXISTS _am_judge")
         return ReferenceTables(
             rows=[(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows],
             unmatched=int(unmatched[0][0]),
         )
+
+    def _annotator_masks(self, table: str, annotator: str, mode_ids: Sequence[str], *, among: str | None) -> None:
+        """Temp `table` (trace_id, present_mask, known_mask) of `annotator`'s ok annotations (of traces in `among`)."""
+        within = f"AND a.trace_id IN (SELECT trace_id FROM {among})" if among else ""
+        layouts = self._fact_layouts(annotator, mode_ids)
+        if layouts is not None:
+            columns, params = _fact_columns_sql(layouts)
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                    SELECT trace_id, present_mask, known_mask FROM (
+                        SELECT a.trace_id, {columns} FROM annotations a
+                        WHERE a.annotator = $annotator AND a.status = 'ok' {within})""",
+                {**params, "annotator": annotator},
+            )
+            return
+        self.con.register("_am_cal_modes", pa.table({"mode_id": list(mode_ids), "bit": list(range(len(mode_ids)))}))
+        try:
+            self.con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE {table} AS
+                    SELECT a.trace_id,
+                           coalesce(bit_or(CASE WHEN v.present THEN 1::BIGINT << m.bit ELSE 0::BIGINT END), 0)
+                               AS present_mask,
+                           coalesce(bit_or(CASE WHEN v.present IS NOT NULL THEN 1::BIGINT << m.bit ELSE 0::BIGINT END),
+                                    0) AS known_mask
+                    FROM annotations a
+                    LEFT JOIN verdicts v ON v.trace_id = a.trace_id AND v.annotator = a.annotator
+                    LEFT JOIN _am_cal_modes m ON m.mode_id = v.mode_id
+                    WHERE a.annotator = $annotator AND a.status = 'ok' {within}
+                    GROUP BY a.trace_id""",
+                {"annotator": annotator},
+            )
+        finally:
+            self.con.unregister("_am_cal_modes")
 
     def sampling_frame(self, annotator: str | None = None) -> list[tuple[str, str, str]]:
         """(trace id, outcome class f/s/u, model) of every trace, or of those `annotator` annotated successfully."""
