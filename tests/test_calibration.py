@@ -127,9 +127,9 @@ def _store_with_reference(store: Store, *, kind: str = "human") -> None:
     store.put_annotations([_reference(i, kind, {"FM-1.3": i % 3 == 0, "FM-3.2": i % 8 == 1}) for i in labelled])
 
 
-def _reference(i: int, kind: str, labels: dict[str, bool]) -> Annotation:
+def _reference(i: int | str, kind: str, labels: dict[str, bool]) -> Annotation:
     return Annotation(
-        trace_id=f"t{i}", annotator="people", annotator_kind=kind, taxonomy_version="1",  # type: ignore[arg-type]
+        trace_id=i if isinstance(i, str) else f"t{i}", annotator="people", annotator_kind=kind, taxonomy_version="1",  # type: ignore[arg-type]
         verdicts=[ModeVerdict(mode_id=mode, present=present) for mode, present in labels.items()],
     )  # fmt: skip
 
@@ -223,3 +223,36 @@ def test_every_renderer_shows_corrected_beside_raw(store: Store):
     page = render_html(report)
     assert '<th class="n corr">Failed*</th>' in page and "judge sensitivity" in page
     assert "measured against people on 30 traces" in page
+
+
+def test_the_store_path_gives_the_planted_figures(store: Store):
+    """One seed of the planted population through the store gives what the vectorised computation gives."""
+    from planted import GROUPS, MODES
+
+    population = draw(1, first_seed=11)
+    mode_ids = mast_ids()[: len(MODES)]  # the planted modes, named as MAST's first five
+    rows = [
+        Row(id=f"t{i:03d}", group=GROUPS[population.group[i]], success=not population.failed[i],
+            verdicts={m: bool(population.judge[0, i, k]) for k, m in enumerate(mode_ids)})
+        for i in range(len(population.group))
+    ]  # fmt: skip
+    fill(store, rows)
+    labelled = np.flatnonzero(population.labelled[0])
+    truth = [{m: bool(population.truth[0, i, k]) for k, m in enumerate(mode_ids)} for i in labelled]
+    store.put_annotations([_reference(f"t{i:03d}", "human", labels) for i, labels in zip(labelled, truth, strict=True)])
+    report = build_report(store, annotator="judge")
+    expected = calibrate(strata(population), ReportSettings())
+    for g, name in enumerate(GROUPS):
+        group = report.group(name)
+        for k, mode_id in enumerate(mode_ids):
+            corrected = next(m for m in group.modes if m.id == mode_id).corrected
+            assert corrected is not None
+            want = float(np.clip(expected.prevalence_failed[0][0, g, k], 0, 1))
+            assert corrected.prevalence_failed.estimate == pytest.approx(want)
+            assert corrected.sensitivity.estimate == pytest.approx(float(expected.sensitivity[0][0, g, k]))
+
+
+def mast_ids() -> list[str]:
+    from agentmortem.taxonomy import mast
+
+    return mast().ids
