@@ -74,7 +74,11 @@ def test_label_two_traces_save_and_import(browser, page, downloads, runner, db_p
     browser.get((page / "label.html").as_uri())
     assert "FM-1.3" not in browser.find_element("css selector", "ol.steps").text  # judge hidden: no marks
     first, second = _trace(browser, 0), _trace(browser, 1)
-    _answer(first, "FM-1.3", "present")
+    first.find_element("css selector", "button[data-locate='FM-1.3']").click()  # locate FM-1.3 at steps 1 and 3
+    first.find_element("css selector", "ol.steps li[data-step='1']").click()
+    first.find_element("css selector", "ol.steps li[data-step='3']").click()
+    assert first.find_element("css selector", "[data-evidence-of='FM-1.3']").text == "steps 1, 3"
+    assert first.find_element("css selector", "input[data-mode='FM-1.3'][value='present']").is_selected()
     _answer(first, "FM-3.2", "absent")
     first.find_element("css selector", "[data-rest-absent]").click()
     _answer(second, "FM-3.1", "present")
@@ -87,7 +91,9 @@ def test_label_two_traces_save_and_import(browser, page, downloads, runner, db_p
     saved = _download(downloads, "labels-alice.jsonl")
     rows = [json.loads(line) for line in saved.read_text().splitlines()]
     assert [r["trace_id"] for r in rows] == record["trace_ids"][:2]
+    assert rows[0]["labels"]["FM-1.3"] == {"present": True, "evidence": [{"step": 1}, {"step": 3}]}
     assert rows[1]["decisive_step"] == 2 and rows[1]["labels"] == {"FM-3.1": 1, "FM-1.1": None}
+    assert {r["annotator_kind"] for r in rows} == {"human"}
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
     result = runner.invoke(app, ["--db", db_path, "import-labels", str(saved), "--annotator", "alice"])
@@ -98,7 +104,10 @@ def test_label_two_traces_save_and_import(browser, page, downloads, runner, db_p
     first_id, second_id = record["trace_ids"][:2]
     labels = {v.mode_id: v.present for v in stored[first_id].verdicts}
     assert labels == {mode: mode == "FM-1.3" for mode in _all_modes()}  # the rest marked absent by the button
+    assert [e.step for e in stored[first_id].verdict("FM-1.3").evidence] == [1, 3]  # type: ignore[union-attr]
     assert {v.mode_id: v.present for v in stored[second_id].verdicts} == {"FM-3.1": True}  # unsure stays unknown
+    assert stored[second_id].decisive_step == 2 and stored[first_id].decisive_step is None
+    assert {a.annotator_kind for a in stored.values()} == {"human"}
 
 
 def _all_modes() -> list[str]:

@@ -7,8 +7,10 @@ longer succeed). "Save labels" downloads a JSONL file in the agreed label-row fo
 which `agentmortem import-labels FILE --annotator NAME` reads back; nothing leaves the machine. Answers are also
 kept in the browser's local storage for this sample, so a reload does not lose them.
 
-Rows: `{"trace_id", "annotator", "labels": {mode: 1 | 0 | null | {"present": true, "evidence": [{"step": N}]}},
-"decisive_step"?: N}` — one per trace with at least one answer; a mode never answered is left out (unknown).
+Rows: `{"trace_id", "annotator", "annotator_kind": "human", "labels": {mode: 1 | 0 | null | {"present": true,
+"evidence": [{"step": N}]}}, "decisive_step"?: N}` — one per trace with at least one answer; a mode never
+answered is left out (unknown). Imported, the labeller is a human annotator, so `report` takes it as its
+reference without being told.
 
 The judge's verdicts are not in the page unless asked for (`show_judge`), so people label blind by default. As in
 the report, every trace text goes through Jinja's autoescaping, the page data travels as JSON in a
@@ -91,7 +93,7 @@ SCRIPT = r"""
         labels[m] = answer === 'absent' ? 0 : null;
       }
     });
-    var out = {trace_id: data.traces[t], annotator: data.annotator, labels: labels};
+    var out = {trace_id: data.traces[t], annotator: data.annotator, annotator_kind: 'human', labels: labels};
     if (e.decisive !== null) { out.decisive_step = e.decisive; }
     return out;
   }
