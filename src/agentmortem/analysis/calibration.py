@@ -60,6 +60,7 @@ import numpy.typing as npt
 from scipy.special import ndtr
 
 from agentmortem.analysis.signatures import GroupMasks
+from agentmortem.analysis.stats import Z95
 from agentmortem.report.report import (
     CorrectedStat,
     Estimate,
@@ -73,11 +74,11 @@ from agentmortem.store import Store
 from agentmortem.store.signatures import GroupColumn
 
 Array = npt.NDArray[np.float64]
-Z95 = 1.959963984540054
 STRATA = ("f", "s", "u")
 """Outcome classes as the store codes them: failed, succeeded, unknown."""
 SUGGESTED_SAMPLE = 40
-"""Reference size the report suggests: enough for intervals of about +-15 points (docs/label-quality.md)."""
+"""Reference size the header suggests: 40 traces of one group give about +-16 points per outcome class
+(docs/label-quality.md)."""
 
 _FATAL, _BENIGN, _INCONCLUSIVE, _NONE = 1, 2, 0, -1
 _VERDICTS: dict[int, Verdict | None] = {_FATAL: "fatal", _BENIGN: "benign", _INCONCLUSIVE: "inconclusive", _NONE: None}
@@ -318,10 +319,10 @@ def corrected_group(
         annotator=annotator, traces=reference.traces(), failed=reference.traces("f"),
         succeeded=reference.traces("s"),
     )  # fmt: skip
-    return summary, [_mode(result, i, settings) for i in range(masks.present.shape[1])]
+    return summary, [_mode(result, i) for i in range(masks.present.shape[1])]
 
 
-def _mode(c: Calibrated, i: int, settings: ReportSettings) -> CorrectedStat:
+def _mode(c: Calibrated, i: int) -> CorrectedStat:
     code = int(c.verdict[i])
     informative = bool(c.informative[i]) if c.measurable[i] else None
     return CorrectedStat(
@@ -333,7 +334,7 @@ def _mode(c: Calibrated, i: int, settings: ReportSettings) -> CorrectedStat:
         specificity=_wilson_estimate(c.specificity, i),
         informative=informative,
         verdict=_VERDICTS[code],
-        verdict_reason=_reason(c, i, code, settings),
+        verdict_reason=_reason(c, i, code),
         q_value=_finite(c.q_value[i]),
     )
 
@@ -357,7 +358,7 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _reason(c: Calibrated, i: int, code: int, settings: ReportSettings) -> str:
+def _reason(c: Calibrated, i: int, code: int) -> str:
     if code == _NONE:
         return (
             f"judge not informative: sensitivity + specificity - 1 may be 0 (lower bound {c.youden_low[i]:.2f}); "
