@@ -100,7 +100,7 @@ def _group_view(report: Report, group: GroupReport, k: int) -> GroupView:
     return GroupView(
         report=group,
         anchor=f"g{k}",
-        shown_modes=[m for m in group.modes if m.present > 0 or m.verdict != "inconclusive"],
+        shown_modes=[m for m in group.modes if m.present > 0 or m.verdict != "inconclusive" or m.found_by_reference],
         bars=charts.outcome_bars(group),
         failed_histogram=charts.modes_histogram(
             group.modes_per_failed_trace, settings, caption=f"Distinct modes per failed trace in {group.group}"

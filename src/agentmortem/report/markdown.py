@@ -74,7 +74,8 @@ def _mode_table(group: GroupReport) -> list[str]:
     if group.reference is not None:
         header += ["failed*", "succeeded*", "diff*", "verdict*"] if outcomes else ["all*"]
     stats = sorted(group.modes, key=lambda s: (s.rank is None, s.rank or 0, s.id))
-    rows = [_mode_row(s, outcomes) + _corrected_row(s, outcomes) for s in stats if s.present or s.known]
+    shown = [s for s in stats if s.present or s.known or s.found_by_reference]
+    rows = [_mode_row(s, outcomes) + _corrected_row(s, outcomes) for s in shown]
     return _table(header, rows)
 
 
@@ -102,7 +103,7 @@ def _corrected_row(s: ModeStat, outcomes: bool) -> list[str]:
 
 
 def _definitions(report: Report) -> list[str]:
-    named = {s.id for g in report.groups for s in g.modes if s.present or s.known}
+    named = {s.id for g in report.groups for s in g.modes if s.present or s.known or s.found_by_reference}
     lines = ["## Failure modes named above", ""]
     lines += [f"- **{m.id} {_escape(m.name)}**: {_escape(m.definition)}" for m in report.modes if m.id in named]
     return [*lines, "", DASH_MEANS]

@@ -212,6 +212,11 @@ class ModeStat(_Model):
         default=None, description="Figures corrected against the reference; None when the report has none."
     )
 
+    @property
+    def found_by_reference(self) -> bool:
+        """True when the corrected figures put the mode in some traces (people saw it, whatever the judge said)."""
+        return self.corrected is not None and bool(self.corrected.prevalence.estimate)
+
 
 class ModePosition(_Model):
     """Where a mode first shows up in the traces of a cascade population."""

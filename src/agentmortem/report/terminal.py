@@ -109,9 +109,9 @@ def _raw_cells(s: ModeStat, wide: bool, *, compact: bool) -> list[str]:
 
 
 def _shown(group: GroupReport, limit: int) -> list[ModeStat]:
-    """The modes a group's table lists: present ones, ranked first, then by prevalence."""
+    """The modes a group's table lists: found by the judge or the reference; ranked first, then by prevalence."""
     ordered = sorted(group.modes, key=lambda s: (s.rank is None, s.rank or 0, -(s.prevalence or 0), s.id))
-    return [m for m in ordered if m.present][:limit]
+    return [m for m in ordered if m.present or m.found_by_reference][:limit]
 
 
 def _corrected_cells(s: ModeStat, outcomes: bool, intervals: bool) -> list[str]:
