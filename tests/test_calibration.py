@@ -195,6 +195,8 @@ def test_analyze_imports_reference_labels_and_reports_corrected_figures(runner, 
     assert report["label_quality"]["reference"] == "authors"
     gemini = next(g for g in report["groups"] if g["group"].startswith("gemini"))
     assert gemini["reference"] == {"annotator": "authors", "traces": 1, "failed": 1, "succeeded": 0}
+    result = runner.invoke(app, ["--db", db_path, "analyze", str(REPO / "examples"), "--labels", "nope.jsonl"])
+    assert result.exit_code == 2 and "nope.jsonl: no such label file" in result.output
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"trace_id": "nope", "annotator": "authors", "labels": {"FM-1.3": 1}}\n')
     result = runner.invoke(app, ["--db", db_path, "analyze", str(REPO / "examples"), "--labels", str(bad), "-q"])

@@ -125,6 +125,8 @@ def analyze_command(
 ) -> None:
     """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
     check_format(format)
+    if labels is not None and not labels.is_file():  # before any judging: a typo must not cost a run
+        fail(f"{labels}: no such label file", code=2)
     settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
     judge = _judge(model, base_url=base_url, api_key_env=api_key_env, annotator=annotator)
     # A judge with a synchronous `annotate` (the offline detectors) labels each trace while it is read; the
