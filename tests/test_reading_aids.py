@@ -64,7 +64,7 @@ def test_without_outcomes_tables_show_prevalence_over_all_traces(store: Store):
     table = table[: table.index("</table>")]
     assert '<th class="n">All traces</th>' in table and "Failed" not in table and "Successful" not in table
     assert re.search(r"50%</span>|50% <span", table)  # FM-1.3 in 3 of 6
-    header = next(line for line in _terminal(report).splitlines() if " mode " in line)
+    header = next(line for line in _terminal(report).splitlines() if " mode " in line and "verdict" in line)
     assert " all " in header and "failed" not in header and "succ" not in header
     markdown = render_markdown(report)
     assert "| mode | all | traces judged |" in markdown and "| FM-1.3 Step Repetition | 50% | 6 |" in markdown
@@ -77,4 +77,4 @@ def test_cross_group_table_hides_modes_neither_group_has(store: Store):
     across = page[page.index('id="comparisons"') : page.index('id="definitions"')]
     assert "FM-1.3</span>" in across and "FM-3.1</span>" in across  # present in at least one group
     assert "FM-2.4</span>" not in across  # judged in both, present in neither
-    assert any(c.mode == "FM-2.4" and c.p_value is not None for c in report.comparisons)  # still in the JSON
+    assert any(c.mode == "FM-2.4" for c in report.comparisons)  # still in the JSON

@@ -23,7 +23,7 @@ def render_terminal(report: Report, *, modes_shown: int = MAX_MODES_SHOWN, width
 
     `width` is the terminal's: from 120 columns on, mode tables carry intervals and overall prevalence too.
     """
-    parts: list[RenderableType] = [_headlines(report), overview_table(report)]
+    parts: list[RenderableType] = [_headlines(report), overview_table(report), *_label_quality(report)]
     parts += [_group_panel(g, modes_shown, width=width) for g in report.groups]
     parts.append(_comparisons(report))
     parts.append(_legend(report, modes_shown))
@@ -33,9 +33,16 @@ def render_terminal(report: Report, *, modes_shown: int = MAX_MODES_SHOWN, width
 
 def _headlines(report: Report) -> RenderableType:
     title = Text(f"Failure signatures — annotator {report.annotator}, {report.taxonomy}", style="bold")
-    quality = [Text(report.label_quality.statement, style="italic")] if report.label_quality else []
     lines = [Text("• " + g.headline) for g in report.groups] or [Text("No analysed traces.")]
-    return Group(title, *lines, *quality)  # the headlines first; how far to trust them right under
+    return Group(title, *lines)
+
+
+def _label_quality(report: Report) -> list[RenderableType]:
+    """How far the labels are measured against people: under the overview, before any group's numbers."""
+    if report.label_quality is None:
+        return []
+    measured = report.label_quality.reference is not None
+    return [Text(report.label_quality.statement, style="italic" if measured else "yellow")]
 
 
 def overview_table(report: Report) -> Table:
