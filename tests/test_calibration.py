@@ -58,7 +58,8 @@ def test_raw_prevalence_misses_the_biased_mode(planted):
 
 def test_planted_fatal_mode_is_still_called_fatal(planted):
     _, result = planted
-    assert (result.verdict[..., FATAL] == 1).mean(axis=0).min() >= 0.9
+    called = (result.verdict[..., FATAL] == 1).mean(axis=0)  # per group, over seeds (12-18 labels per class)
+    assert called.mean() >= 0.9 and called.min() >= 0.85
     assert (result.verdict[..., BIASED] == 1).mean() < 0.05  # equal true prevalence: rarely called fatal
 
 

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtr
+from scipy.stats import t as student_t
 
 from agentmortem.analysis.signatures import GroupMasks
 from agentmortem.analysis.stats import Z95
@@ -162,6 +162,7 @@ class Calibrated:
     prevalence_succeeded: tuple[Array, Array]
     prevalence: tuple[Array, Array]
     difference: tuple[Array, Array]
+    difference_critical: Array
     sensitivity: tuple[Array, Array, Array]
     specificity: tuple[Array, Array, Array]
     youden_low: Array
@@ -180,13 +181,18 @@ def calibrate(strata: dict[str, Stratum], settings: ReportSettings) -> Calibrate
     est_s, se_s = ppi_prevalence(succeeded)
     overall = _combined([strata[c] for c in STRATA if c in strata])
     difference = (est_f - est_s, np.sqrt(se_f**2 + se_s**2))
+    # Student's t with (smaller labelled class - 1) degrees of freedom, not the normal: with a handful of labels
+    # per class a normal test calls links that Fisher's exact test on the same counts would not.
+    freedom = np.maximum(np.minimum(failed.labelled, succeeded.labelled) - 1, 1)
+    critical = student_t.ppf(0.975, freedom)
     pooled = _pooled(list(strata.values()))
     sens = wilson(pooled.both, pooled.both + pooled.missed)
     spec = wilson(pooled.neither, pooled.neither + pooled.false_alarm)
     youden_low = sens[0] + spec[0] - 1 - np.sqrt((sens[0] - sens[1]) ** 2 + (spec[0] - spec[1]) ** 2)
     measurable = ~(np.isnan(sens[0]) | np.isnan(spec[0]))
     informative = measurable & (youden_low > 0)
-    p_values = 2 * (1 - ndtr(np.abs(difference[0]) / difference[1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_values = 2 * student_t.sf(np.abs(difference[0]) / difference[1], freedom)
     supported = _supported(failed, succeeded, settings)
     tested = supported & ~(measurable & ~informative) & np.isfinite(p_values)
     q_values = benjamini_hochberg(np.where(tested, p_values, np.nan))
@@ -195,8 +201,9 @@ def calibrate(strata: dict[str, Stratum], settings: ReportSettings) -> Calibrate
     verdict = np.where(measurable & ~informative, _NONE, verdict)
     return Calibrated(
         prevalence_failed=(est_f, se_f), prevalence_succeeded=(est_s, se_s), prevalence=overall,
-        difference=difference, sensitivity=sens, specificity=spec, youden_low=youden_low, informative=informative,
-        measurable=measurable, q_value=q_values, odds_high=odds_high, verdict=verdict,
+        difference=difference, difference_critical=critical, sensitivity=sens, specificity=spec,
+        youden_low=youden_low, informative=informative, measurable=measurable, q_value=q_values,
+        odds_high=odds_high, verdict=verdict,
     )  # fmt: skip
 
 
@@ -329,7 +336,7 @@ def _mode(c: Calibrated, i: int) -> CorrectedStat:
         prevalence_failed=_interval(*c.prevalence_failed, i),
         prevalence_succeeded=_interval(*c.prevalence_succeeded, i),
         prevalence=_interval(*c.prevalence, i),
-        difference_points=_interval(*c.difference, i, scale=100, lowest=-1.0),
+        difference_points=_interval(*c.difference, i, scale=100, lowest=-1.0, critical=float(c.difference_critical[i])),
         sensitivity=_wilson_estimate(c.sensitivity, i),
         specificity=_wilson_estimate(c.specificity, i),
         informative=informative,
@@ -339,12 +346,14 @@ def _mode(c: Calibrated, i: int) -> CorrectedStat:
     )
 
 
-def _interval(est: Array, se: Array, i: int, *, scale: float = 1.0, lowest: float = 0.0) -> Estimate:
+def _interval(
+    est: Array, se: Array, i: int, *, scale: float = 1.0, lowest: float = 0.0, critical: float = Z95
+) -> Estimate:
     """Estimate +- 1.96 se, all cut to [lowest, 1] (a share, or a difference of shares), times `scale`."""
     value, error = float(est[i]), float(se[i])
     if not np.isfinite(value):
         return Estimate(estimate=None, ci95=None)
-    low, high = max(value - Z95 * error, lowest), min(value + Z95 * error, 1.0)
+    low, high = max(value - critical * error, lowest), min(value + critical * error, 1.0)
     value = min(max(value, lowest), 1.0)
     return Estimate(estimate=value * scale, ci95=[low * scale, high * scale])
 
@@ -364,11 +373,12 @@ def _reason(c: Calibrated, i: int, code: int) -> str:
             f"judge not informative: sensitivity + specificity - 1 may be 0 (lower bound {c.youden_low[i]:.2f}); "
             "no verdict"
         )
-    diff, se = c.difference[0][i] * 100, c.difference[1][i] * 100
     q = c.q_value[i]
-    if not np.isfinite(q):
+    diff = _interval(*c.difference, i, scale=100, lowest=-1.0, critical=float(c.difference_critical[i]))
+    if not np.isfinite(q) or diff.estimate is None or diff.ci95 is None:
         return "too few reference labels for a corrected verdict"
-    text = f"corrected difference {diff:+.0f} pts [{diff - Z95 * se:+.0f}, {diff + Z95 * se:+.0f}], q={q:.3g}"
+    low, high = diff.ci95
+    text = f"corrected difference {diff.estimate:+.0f} pts [{low:+.0f}, {high:+.0f}], q={q:.3g}"
     if code == _FATAL:
         return f"fatal: {text}"
     if code == _BENIGN:
