@@ -33,9 +33,10 @@ correspond one to one (tool calls become steps of their own), ``metadata["messag
 each message, so labels that count messages (AgentRx) can be placed on steps.
 
 Outcome fields found at the top of a trace object are mapped to ``Trace.outcome`` with ``source="trace"``:
-``success`` and ``is_correct`` (or Who&When's ``is_corrected``; booleans) give success directly; ``reward`` gives the score and counts as success
-only at 1 or more, because benchmarks that report a reward (tau-bench) pass a task only at full reward; ``score``
-gives the score alone and the ingest threshold decides success. Every such field is kept in ``metrics``.
+``success`` and ``is_correct`` (or Who&When's ``is_corrected``; booleans) give success directly; ``reward`` gives
+the score and counts as success only at 1 or more, because benchmarks that report a reward (tau-bench) pass a task
+only at full reward; ``score`` gives the score alone and the ingest threshold decides success. Every such field is
+kept in ``metrics``.
 """
 
 from __future__ import annotations
