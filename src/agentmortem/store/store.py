@@ -28,6 +28,7 @@ from agentmortem.store.base import (
     naive_utc,
     utc_now,
 )
+from agentmortem.store.calibration import CalibrationQueries
 from agentmortem.store.llm_cache import LLMCache
 from agentmortem.store.migrations import MIGRATIONS
 from agentmortem.store.parquet import PARQUET_LAYOUT, ParquetExport
@@ -90,7 +91,7 @@ _STEP_SCHEMA = pa.schema(_STEP_COLUMNS)
 _STEP_FIELDS = [name for name, _ in _STEP_COLUMNS[2:]]  # Step attribute names after trace_id, idx
 
 
-class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
+class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, StoreBase):
     """A DuckDB file holding traces, steps, outcomes and annotations. Migrations run when it opens."""
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
