@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from agentmortem.analysis import AnalysisError, PlaybookError, build_report, load_playbook
+from agentmortem.cli import exit_codes
 from agentmortem.cli.app import (
     DEFAULT_THRESHOLD,
     FormatOption,
@@ -23,6 +24,7 @@ from agentmortem.cli.app import (
     open_store,
     warn,
 )
+from agentmortem.cli.ingest_cmd import ingest_summary, print_ingest_problems
 from agentmortem.engines.local import DEFAULT_CONCURRENCY, annotate_store
 from agentmortem.ingest import ingest
 from agentmortem.judges import get_judge
@@ -138,13 +140,13 @@ def analyze_command(
             success_threshold=success_threshold,
             annotate=(lambda trace: inline(trace, mast())) if inline is not None else None,
         )  # fmt: skip
-        for error in ingested.errors:
-            err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        print_ingest_problems(ingested)
         annotated = annotate_store(store, judge, concurrency=concurrency)
         err_console.print(
-            f"read {ingested.read} traces; annotated {ingested.annotated + annotated.annotated} with "
+            f"{ingest_summary(ingested)}; annotated {ingested.annotated + annotated.annotated} with "
             f"{judge.name!r} ({annotated.skipped - ingested.annotated} already done, {annotated.failed} failed)",
             highlight=False,
+            soft_wrap=True,
         )
         for trace_id, reason in annotated.failures[:5]:
             warn(f"annotation of {trace_id!r} failed: {reason}")
@@ -152,7 +154,7 @@ def analyze_command(
         report = _build(store, judge.name, settings, playbook, reference)
     _emit(report, json_file=json_file, md_file=md_file, html_file=html_file, quiet=quiet)
     if not (ingested.ok and labelled):
-        raise typer.Exit(1)
+        raise typer.Exit(exit_codes.BAD_INPUT)
 
 
 def _import_reference(path: Path, store: Store, reference: str | None) -> bool:
@@ -171,7 +173,7 @@ def _import_reference(path: Path, store: Store, reference: str | None) -> bool:
 def _report_source(parquet: Path | None) -> Store:
     """The store to report on, or a Parquet export opened in place (views, nothing imported)."""
     if parquet is None:
-        return open_store()
+        return open_store(read_only=True)
     try:
         return Store.from_parquet(parquet)
     except StoreError as exc:
