@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from agentmortem.judges.detectors import DetectorConfig, itbench_preset
-from agentmortem.judges.detectors.literals import _CASE_TRAPS, guard_for, required_literals
 from agentmortem.judges.detectors.view import TraceView, compile_all
+from agentmortem.judges.literals import _CASE_TRAPS, _CASE_TWINS, guard_for, required_literals
 from agentmortem.model import Trace
 from agentmortem.readers import ReadError, read_traces
 from conftest import shared_data
@@ -38,20 +38,33 @@ def test_required_literals_of_simple_shapes() -> None:
     assert required_literals(r"(?i)x(?-i:YZ)") == {("YZ", False)}
 
 
+def test_small_classes_and_literal_alternatives_are_multiplied_out() -> None:
+    github = {("ghp_", False), ("gho_", False), ("github_pat_", False)}
+    assert required_literals(r"\bgh[po]_\w+|github_pat_\w+") == github
+    stripe = {(f"{a}k_{b}_", False) for a in "rs" for b in ("live", "test")}
+    assert required_literals(r"[rs]k_(?:live|test)_\d") == stripe
+    assert required_literals(r"api[_-]?key") == {("api_key", False), ("api-key", False), ("apikey", False)}
+    assert required_literals(r"(?i)[ab]c") == {("ac", True), ("bc", True)}
+    assert required_literals(r"[abc]+") == {("a", False), ("b", False), ("c", False)}
+    assert required_literals(r"x(?:a|)y") == {("xay", False), ("xy", False)}
+
+
 def test_no_literal_when_a_part_is_optional_or_unknown() -> None:
     assert required_literals(r"(?:abc)?\d+") is None
     assert required_literals(r"a|\w+") is None
-    assert required_literals(r"[abc]+") is None
+    assert required_literals(r"[a-c]+") is None
+    assert required_literals(r"(?:a|)+") is None  # one alternative matches nothing
     assert required_literals(r"(unbalanced") is None
     assert guard_for((r"\bkubectl\b", r"\d+")) is None  # one pattern without a literal disables the guard
 
 
 def test_case_traps_are_every_ascii_letter_with_a_non_ascii_case_twin() -> None:
-    # What `Guard` relies on: only these letters match non-ASCII text case-insensitively, so a literal without
-    # them can be looked for in `text.lower()` even when the text is not ASCII.
+    # What `Guard` relies on: only these letters match non-ASCII text case-insensitively, and only these twins, so
+    # a literal can be looked for in `text.lower()` unless it has such a letter and the text such a twin.
     everything = "".join(chr(i) for i in range(0x110000) if not 0xD800 <= i < 0xE000)
-    traps = {c for c in string.ascii_lowercase if set(re.findall(f"(?i){c}", everything)) - {c, c.upper()}}
-    assert traps == set(_CASE_TRAPS)
+    others = {c: set(re.findall(f"(?i){c}", everything)) - {c, c.upper()} for c in string.ascii_lowercase}
+    assert {c for c, twins in others.items() if twins} == set(_CASE_TRAPS)
+    assert set().union(*others.values()) == set(_CASE_TWINS)
 
 
 @pytest.mark.parametrize(

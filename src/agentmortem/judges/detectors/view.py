@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from agentmortem.judges.detectors.config import DetectorConfig, FamilyRules
-from agentmortem.judges.detectors.literals import Guard, guard_for
+from agentmortem.judges.literals import Guard, guard_for
 from agentmortem.model import Evidence, Step, Trace
 
 AGENT_ROLES = frozenset({"assistant", "agent", "model"})
