@@ -1,10 +1,6 @@
 """Signatures that tell groups apart: distinctive modes, headlines, per-group and shared fixes, decisive steps.
 
-The planted set (three groups of 20 failed and 20 successful traces, 10 steps each):
-- incorrect verification (FM-3.3, step 6) in 16 of every group's failures and 2 of its successes: fatal in all;
-- B's failures carry premature termination (FM-3.1, step 3) and unawareness of termination (FM-1.5, step 4) in 14
-  of 20, A's and C's in 2 of 20; one success of every group has FM-3.1;
-- C's failures carry loss of history (FM-1.4, step 2) in 12 of 20; no other trace has it.
+The planted set is described in tests/planted_signatures.py.
 """
 
 from __future__ import annotations
@@ -15,39 +11,17 @@ from scipy.stats import fisher_exact
 from agentmortem.analysis import build_report
 from agentmortem.analysis.decisive import decisive_step
 from agentmortem.model import Evidence, ModeVerdict
-from agentmortem.report import ReportSettings
 from agentmortem.report.report import Report
 from agentmortem.taxonomy import mast
-from report_builders import Row, Verdicts, fill
+from planted_signatures import planted_report, planted_rows
+from report_builders import Row, fill
 
 MODES = mast().ids
 
 
-def _failed(group: str, i: int) -> Verdicts:
-    verdicts: Verdicts = {"FM-3.3": 6 if i < 16 else False}
-    termination = i < (14 if group == "B" else 2)
-    verdicts |= {"FM-3.1": 3, "FM-1.5": 4} if termination else {}
-    if group == "C" and i >= 8:
-        verdicts["FM-1.4"] = 2
-    return verdicts
-
-
-def _succeeded(i: int) -> Verdicts:
-    return {"FM-3.3": 6 if i < 2 else False, "FM-3.1": 3 if i == 2 else False}
-
-
-def planted_rows() -> list[Row]:
-    rows = []
-    for group in "ABC":
-        rows += [Row(f"{group}-f{i:02d}", group, False, _failed(group, i), n_steps=10) for i in range(20)]
-        rows += [Row(f"{group}-s{i:02d}", group, True, _succeeded(i), n_steps=10) for i in range(20)]
-    return rows
-
-
 @pytest.fixture
 def planted(store) -> Report:
-    fill(store, planted_rows(), all_modes=MODES)
-    return build_report(store, settings=ReportSettings(max_drilldown=60))
+    return planted_report(store)
 
 
 def test_verification_is_fatal_everywhere_and_each_group_has_its_own_fatal_modes(planted: Report):

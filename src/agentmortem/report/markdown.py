@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agentmortem.report.format import num, pct, points, prob, ratio, relative
 from agentmortem.report.report import Comparison, GroupReport, Report
+from agentmortem.report.signature_text import decisive_line, shared_line, signature_line
 
 MAX_COMPARISONS = 10
 """Significant across-group differences listed at most (the JSON has them all)."""
@@ -17,6 +18,13 @@ def render_markdown(report: Report) -> str:
     parts: list[str] = [f"# Failure signatures — {_escape(report.annotator)} on {report.taxonomy}", ""]
     parts += [f"- {_escape(g.headline)}" for g in report.groups] + [""]
     parts += _overview(report) + [""]
+    if report.shared_interventions:
+        parts += [
+            "## Fixes every group needs",
+            "",
+            *(f"- {_escape(shared_line(x))}" for x in report.shared_interventions),
+            "",
+        ]
     for group in report.groups:
         parts += _group_section(report, group) + [""]
     parts += _comparisons(report.comparisons) + [""]
@@ -51,6 +59,7 @@ def _group_section(report: Report, group: GroupReport) -> list[str]:
         + "."
     )
     lines += ["", *_mode_table(group)]
+    lines += [text for line in (signature_line(group), decisive_line(group)) if line for text in ("", _escape(line))]
     if group.interventions:
         lines += ["", "**Top interventions**", ""]
         lines += [f"{i}. **{_escape(x.title)}** — {_escape(x.why)}" for i, x in enumerate(group.interventions, 1)]
