@@ -5,6 +5,9 @@ The planted set is described in tests/planted_signatures.py.
 
 from __future__ import annotations
 
+import random
+import statistics
+
 import pytest
 from scipy.stats import fisher_exact
 
@@ -156,3 +159,34 @@ def test_one_trace_against_four_hundred_is_never_significant(store):
     solo = next(d for d in report.group("solo").signature.distinctions if d.mode == "FM-1.3")  # type: ignore[union-attr]
     assert not solo.significant and solo.not_tested is not None and solo.not_tested.startswith("too few traces")
     assert "+100" not in report.group("solo").headline
+
+
+def test_store_aggregate_and_decisive_step_agree_on_random_annotations(store):
+    """Random verdicts (ties, steps before the trace, present without evidence, unknowns): one rule, two paths."""
+    rng = random.Random(7)
+    rows = []
+    for i in range(300):
+        verdicts: dict[str, bool | int | None] = {}
+        for mode in rng.sample(MODES, 6):
+            verdicts[mode] = rng.choice([False, None, True, -1, 0, 2, 2, 5, 9])
+        rows.append(Row(f"t{i:03d}", f"m{i % 3}", rng.random() < 0.7, verdicts, n_steps=rng.randrange(1, 12)))
+    fill(store, rows)
+    fatal = {"m0": ["FM-1.3", "FM-3.1"], "m1": ["FM-3.3"], "m2": ["FM-2.2", "FM-1.1", "FM-1.4", "FM-3.2"]}
+    bits = {m: i for i, m in enumerate(MODES)}
+    with store.signature_session("judge", MODES) as session:
+        session.tables()
+        got = {r.group: r for r in session.decisive({g: [bits[m] for m in f] for g, f in fatal.items()})}
+    by_id = {r.id: r for r in rows}
+    for group, modes in fatal.items():
+        turns = []
+        for annotation in store.get_annotations(annotator="judge"):
+            row = by_id[annotation.trace_id]
+            if row.group == group and row.success is False and (turn := decisive_step(modes, annotation)):
+                turns.append((turn, row.n_steps))
+        assert got[group].located == len(turns) > 0
+        roots = [0] * len(MODES)
+        for (_, mode), _ in turns:
+            roots[bits[mode]] += 1
+        assert got[group].roots == roots
+        positions = sorted(min(1.0, step / max(n - 1, 1)) for (step, _), n in turns)
+        assert got[group].median_position == pytest.approx(statistics.median(positions))

@@ -142,13 +142,12 @@ def _intervention(entry: PlaybookEntry, ev: GroupEvidence) -> Intervention:
     excess, excess_mode = _distinctiveness(ev, counted, basis)
     cited = [_citation(ev.stats[i], basis) for i in counted if ev.stats[i].present]
     cited.sort(key=lambda c: (-c.score, c.mode))
-    score = round(coverage * (1 + excess), 6)
-    return Intervention(
-        id=entry.id, title=entry.title, fix=entry.fix, modes=entry.modes, score=score, basis=basis, cited=cited,
-        coverage_failed=failed, coverage_succeeded=succeeded, coverage=round(coverage, 6),
-        distinctiveness=round(excess, 6), distinctive_mode=excess_mode,
-        why=_why(ev, cited, coverage, failed, succeeded, excess, excess_mode, score) if cited else "",
+    fix = Intervention(
+        id=entry.id, title=entry.title, fix=entry.fix, modes=entry.modes, score=round(coverage * (1 + excess), 6),
+        basis=basis, why="", cited=cited, coverage_failed=failed, coverage_succeeded=succeeded,
+        coverage=round(coverage, 6), distinctiveness=round(excess, 6), distinctive_mode=excess_mode,
     )  # fmt: skip
+    return fix.model_copy(update={"why": _why(ev, fix)}) if cited else fix
 
 
 def _coverage(
@@ -181,41 +180,36 @@ def _citation(stat: ModeStat, basis: Literal["outcomes", "prevalence"]) -> Citat
     )  # fmt: skip
 
 
-def _why(
-    ev: GroupEvidence,
-    cited: list[Citation],
-    coverage: float,
-    failed: float | None,
-    succeeded: float | None,
-    excess: float,
-    excess_mode: str | None,
-    score: float,
-) -> str:
+def _why(ev: GroupEvidence, fix: Intervention) -> str:
+    """Both terms of the fix's score, with the numbers behind each."""
     names = {s.id: s.name for s in ev.stats}
-    top = cited[0]
-    if ev.basis == "outcomes":
+    top, failed, succeeded = fix.cited[0], fix.coverage_failed or 0, fix.coverage_succeeded or 0
+    if fix.basis == "outcomes":
         odds = "" if top.odds_ratio is None else f", OR {top.odds_ratio:.2f}"
         q = "" if top.q_value is None else f", q={top.q_value:.2g}"
         touch = (
-            f"touches {failed or 0:.0%} of failed vs {succeeded or 0:.0%} of successful traces (coverage "
-            f"{coverage:.2f}; strongest: {top.mode} {names[top.mode]}, {top.prevalence_failed or 0:.0%} of failed "
-            f"vs {top.prevalence_succeeded or 0:.0%} of successful{odds}{q}, {top.verdict})"
+            f"touches {failed:.0%} of failed vs {succeeded:.0%} of successful traces (coverage {fix.coverage:.2f}; "
+            f"strongest: {top.mode} {names[top.mode]}, {top.prevalence_failed or 0:.0%} of failed vs "
+            f"{top.prevalence_succeeded or 0:.0%} of successful{odds}{q}, {top.verdict})"
         )
     else:
-        where = "failed traces" if ev.masks.only("f").traces else "traces"
         touch = (
-            f"touches {failed or 0:.0%} of {where} (coverage {coverage:.2f}, no outcome contrast available; "
-            f"strongest: {top.mode} {names[top.mode]})"
+            f"touches {failed:.0%} of {_population(ev)} (coverage {fix.coverage:.2f}, no outcome contrast "
+            f"available; strongest: {top.mode} {names[top.mode]})"
         )
-    if excess_mode is None:
-        return f"{touch}; none of its modes sets this {ev.noun} apart: score {score:.2f}."
-    d = next(d for d in ev.distinctions if d.mode == excess_mode)
-    population = "failed traces" if ev.basis == "outcomes" or ev.masks.only("f").traces else "traces"
+    if fix.distinctive_mode is None:
+        return f"{touch}; none of its modes sets this {ev.noun} apart: score {fix.score:.2f}."
+    d = next(d for d in ev.distinctions if d.mode == fix.distinctive_mode)
     return (
-        f"{touch}; {excess_mode} {names[excess_mode]} is in {d.prevalence or 0:.0%} of its {population} vs "
+        f"{touch}; {d.mode} {names[d.mode]} is in {d.prevalence or 0:.0%} of its {_population(ev)} vs "
         f"{d.prevalence_others or 0:.0%} of the other {ev.noun}s' ({d.difference_points or 0:+.0f} pts, "
-        f"q={d.q_value or 0:.2g}; distinctiveness {excess:.2f}): score {coverage:.2f} x {1 + excess:.2f} = {score:.2f}."
+        f"q={d.q_value or 0:.2g}; distinctiveness {fix.distinctiveness:.2f}): score {fix.coverage:.2f} x "
+        f"{1 + fix.distinctiveness:.2f} = {fix.score:.2f}."
     )
+
+
+def _population(ev: GroupEvidence) -> str:
+    return "failed traces" if ev.masks.only("f").traces else "traces"
 
 
 def shared_interventions(

@@ -17,7 +17,7 @@ def signature_line(group: GroupReport) -> str | None:
     rows = {d.mode: d for d in sig.distinctions}
     more = ", ".join(f"{m} ({pct(rows[m].prevalence)} vs {pct(rows[m].prevalence_others)})" for m in sig.distinctive)
     where = "failed traces" if sig.population == "failed" else "traces"
-    return f"{fatal} More often than in the other groups' {where}: {more}."
+    return f"{fatal} More often than in the others' {where}: {more}."
 
 
 def decisive_line(group: GroupReport) -> str | None:
