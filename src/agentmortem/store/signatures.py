@@ -74,19 +74,23 @@ class SignatureSession:
         groups = [group for group, bits in fatal.items() if bits]
         if not groups:
             return []
-        rows = self._store.con.execute(
-            # Per failed trace the earliest located fatal mode, ties to the stronger one (its place in the list);
-            # then per group and root mode the count, and per group (bit NULL) the count and median position.
-            """WITH f AS (SELECT unnest($groups::VARCHAR[]) AS grp, unnest($ranks::BIGINT[][]) AS ranks),
-                picked AS (
-                    SELECT l.grp, min(l.step) AS step, any_value(l.n_steps) AS n_steps,
-                           arg_min(l.bit, {'s': l.step, 'r': list_position(f.ranks, l.bit)}) AS bit
-                    FROM _am_loc l JOIN f ON f.grp = l.grp
-                    WHERE list_contains(f.ranks, l.bit) GROUP BY l.grp, l.r)
-                SELECT grp, bit, count(*), median(least(1.0, step::DOUBLE / greatest(n_steps - 1, 1)))
-                FROM picked GROUP BY GROUPING SETS ((grp, bit), (grp))""",
-            {"groups": groups, "ranks": [list(fatal[g]) for g in groups]},
-        ).fetchall()
+        ranked = [(group, bit, rank) for group in groups for rank, bit in enumerate(fatal[group])]
+        self._store.con.register("_am_fatal", pa.table(dict(zip(("grp", "bit", "rank"), zip(*ranked, strict=True)))))
+        try:
+            rows = self._store.con.execute(
+                # Per failed trace the earliest located fatal mode, ties to the stronger one: the key packs the step
+                # (shifted to be non-negative) above the mode's rank, so one min() picks both. Then per group and
+                # root rank the count, and per group (rank NULL) the count and the median position.
+                """WITH picked AS (
+                       SELECT l.grp, min((l.step + 2147483648) * 64 + f.rank) AS k, any_value(l.n_steps) AS n_steps
+                       FROM _am_loc l JOIN _am_fatal f ON f.grp = l.grp AND f.bit = l.bit GROUP BY l.grp, l.r)
+                   SELECT grp, k % 64 AS rank, count(*),
+                          median(least(1.0, (k // 64 - 2147483648)::DOUBLE / greatest(n_steps - 1, 1)))
+                   FROM picked GROUP BY GROUPING SETS ((grp, rank), (grp))"""
+            ).fetchall()
+        finally:
+            self._store.con.unregister("_am_fatal")
+        rows = [(g, None if rank is None else fatal[g][rank], n, median) for g, rank, n, median in rows]
         return _decisive_rows(self._n, rows)
 
 
