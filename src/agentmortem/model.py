@@ -67,6 +67,11 @@ class Outcome(BaseModel):
         default=None, description="Where it came from: 'trace', 'file:<path>', 'itbench-judge', 'itbench-scorer'."
     )
     metrics: dict[str, Any] = Field(default_factory=dict, description="Every metric the source reported, kept as is.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Reasons to doubt this outcome, one sentence each (e.g. an ITBench agent_output.json that is "
+        "not what the session wrote); empty when there are none.",
+    )
 
     @property
     def known(self) -> bool:
@@ -107,14 +112,23 @@ class Trace(BaseModel):
 _FINGERPRINT_FIELDS = [name for name in Step.model_fields if name != "pair_index"]  # pairing is derived
 
 
-def content_fingerprint(trace: Trace) -> str:
-    """sha256 of everything that makes a trace's content: its id and every step's fields.
+def content_fingerprint(trace: Trace, *, as_id: str | None = None) -> str:
+    """sha256 of everything that makes a trace's content: its id (or `as_id`) and every step's fields."""
+    return fingerprint_of(trace.id if as_id is None else as_id, step_rows(trace))
+
+
+def step_rows(trace: Trace) -> bytes:
+    """The steps' fingerprinted fields as JSON: the costly half of a fingerprint, kept to fingerprint other ids.
 
     Fields are read directly (no model_dump) because this runs for every step of every ingested trace.
     """
-    rows = [[getattr(step, name) for name in _FINGERPRINT_FIELDS] for step in trace.steps]
-    digest = hashlib.sha256(trace.id.encode())
-    digest.update(orjson.dumps(rows))
+    return orjson.dumps([[getattr(step, name) for name in _FINGERPRINT_FIELDS] for step in trace.steps])
+
+
+def fingerprint_of(trace_id: str, rows: bytes) -> str:
+    """The fingerprint of a trace with this id and these `step_rows`."""
+    digest = hashlib.sha256(trace_id.encode())
+    digest.update(rows)
     return "sha256:" + digest.hexdigest()
 
 
@@ -160,6 +174,9 @@ class ModeVerdict(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list, description="Steps that show it; empty when absent.")
     explanation: str = Field(default="", description="Why, in the annotator's words.")
     flags: list[str] = Field(default_factory=list, description="Quality flags, e.g. 'no-evidence'.")
+    agent: str | None = Field(
+        default=None, description="The agent the annotator holds responsible for this mode, where agents are named."
+    )
 
     @property
     def first_step(self) -> int | None:
@@ -186,6 +203,11 @@ class Annotation(BaseModel):
     verdicts: list[ModeVerdict] = Field(default_factory=list, description="One per mode the annotator answered.")
     created_at: datetime | None = Field(default=None, description="When the annotation was made.")
     usage: dict[str, Any] = Field(default_factory=dict, description="Tokens, cost, requests, cache hits.")
+    decisive_step: int | None = Field(
+        default=None, description="The step after which the run could no longer succeed, if the annotator says."
+    )
+    decisive_agent: str | None = Field(default=None, description="The agent that made the decisive mistake, if named.")
+    decisive_mode: str | None = Field(default=None, description="Canonical id of the decisive mistake's mode, if any.")
 
     def verdict(self, mode_id: str) -> ModeVerdict | None:
         """The verdict for `mode_id`, or None when the annotator left it unknown."""

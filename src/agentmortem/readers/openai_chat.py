@@ -13,15 +13,32 @@ Every message becomes one step (``system``/``developer`` -> kind ``system``, ``t
 where it names the tool), and every tool call an assistant message makes becomes a
 ``tool_call`` step right after it. So a trace has exactly as many steps as messages plus tool calls.
 
-Trace ids come from the record (``id``, ``trace_id``, … ``task_id``, plus ``/trial-<n>`` when a ``trial`` is given),
-else ``<file stem>-<n>``. Ids must be unique in a store, but some files repeat them (the MAD-as-chat files number
-each benchmark from 0), so the n-th repeat of an id within one file becomes ``<id>~<n>`` (see `occurrence_id`);
+Trace ids come from the record (``id``, ``trace_id``, … ``task_id``, plus ``/trial-<n>`` when a ``trial`` is given).
+A record without one is named after its file (`agentmortem.identity.name_after_file`): the file's name for a file
+holding one trace (``Hand-Crafted/1`` under the ingest root), ``<name>-<n>`` for the n-th record (from 0) of a list
+or JSONL file. Some files repeat ids (the MAD-as-chat files number each benchmark from 0): the reader keeps them as
+they are, and ingest stores the n-th repeat as ``<id>~<n>`` (`agentmortem.identity.TraceIds`);
 `agentmortem.labels` applies the same rule to label files, so labels written in the same order still line up.
 
+Who&When run files (``mistake_agent``, ``mistake_step``, ``mistake_reason``, ``question``, ``ground_truth``,
+``history``; github.com/ag2ai/Agents_Failure_Attribution, huggingface Kevin355/Who_and_When) carry a human reference:
+the agent and step of the decisive mistake. In the published files ``mistake_step`` is a *string* ("12") and counts
+``history`` from 0 (its authors' prompts number the first message "step 0", and in 160 of the 184 runs the message at
+that index is by ``mistake_agent``). The reader keeps the fields in the metadata and adds a label row under
+`agentmortem.label_formats.embedded.LABEL_ROWS_KEY`: annotator ``who-and-when`` (kind ``human``), no MAST modes (all
+unknown, not absent), ``decisive_step`` = the step of that message, ``decisive_agent`` = ``mistake_agent``. The runs
+are all failures; the hand-crafted half spells the outcome ``is_corrected``, read here like ``is_correct``.
+
+A message whose ``role`` is not a chat role (the hand-crafted Who&When runs put the speaker there, e.g.
+``Orchestrator (thought)``) and that has no ``name`` has its role as the agent. When messages and steps do not
+correspond one to one (tool calls become steps of their own), ``metadata["message_steps"]`` lists the first step of
+each message, so labels that count messages (AgentRx) can be placed on steps.
+
 Outcome fields found at the top of a trace object are mapped to ``Trace.outcome`` with ``source="trace"``:
-``success`` and ``is_correct`` (booleans) give success directly; ``reward`` gives the score and counts as success
-only at 1 or more, because benchmarks that report a reward (tau-bench) pass a task only at full reward; ``score``
-gives the score alone and the ingest threshold decides success. Every such field is kept in ``metrics``.
+``success`` and ``is_correct`` (or Who&When's ``is_corrected``; booleans) give success directly; ``reward`` gives
+the score and counts as success only at 1 or more, because benchmarks that report a reward (tau-bench) pass a task
+only at full reward; ``score`` gives the score alone and the ingest threshold decides success. Every such field is
+kept in ``metrics``.
 """
 
 from __future__ import annotations
@@ -33,6 +50,8 @@ from typing import Any, ClassVar
 
 import orjson
 
+from agentmortem.identity import name_after_file
+from agentmortem.label_formats.embedded import LABEL_ROWS_KEY, LABEL_WARNINGS_KEY
 from agentmortem.model import Outcome, Step, StepKind, Trace, pair_tool_calls
 from agentmortem.readers.base import ReadError
 from agentmortem.readers.jsonio import first_json_value
@@ -43,7 +62,16 @@ MESSAGE_KEYS = ("messages", "traj", "history", "conversation")
 ID_KEYS = ("id", "trace_id", "conversation_id", "session_id", "instance_id", "task_id")
 """Keys naming a trace, in order of preference."""
 
-OUTCOME_KEYS = ("success", "is_correct", "reward", "score")
+OUTCOME_KEYS = ("success", "is_correct", "is_corrected", "reward", "score")
+
+MESSAGE_STEPS_KEY = "message_steps"
+"""Trace metadata key: the first step index of each message, present when messages and steps differ."""
+
+WHO_WHEN_ANNOTATOR = "who-and-when"
+"""Annotator name of the Who&When reference labels."""
+
+CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+"""Roles of the chat-completions API; any other role a message carries names its speaker."""
 
 _ROLE_KIND: dict[str, StepKind] = {
     "system": "system",
@@ -156,34 +184,25 @@ def _loads_document(data: bytes) -> tuple[Any, str | None]:
     return None, None
 
 
-def occurrence_id(base: str, seen: dict[str, int]) -> str:
-    """`base` the first time it is met in `seen`, then `base~2`, `base~3`… (counts are kept in `seen`)."""
-    count = seen.get(base, 0) + 1
-    seen[base] = count
-    return base if count == 1 else f"{base}~{count}"
-
-
 def _document_traces(path: Path, document: Any, errors: list[ReadError]) -> Iterator[Trace]:
     messages = _messages_of(document)
     if messages is not None:
-        yield _build_trace(path, document, messages, ordinal=0, seen={})
+        yield _build_trace(path, document, messages, ordinal=None)
         return
     if document == []:
         raise ReadError(path, "empty JSON list: no traces")
     if not isinstance(document, list):
         raise ReadError(path, f"no message list (expected a list or one of the keys {', '.join(MESSAGE_KEYS)})")
-    seen: dict[str, int] = {}
     for ordinal, record in enumerate(document):
         messages = _messages_of(record)
         if messages is None:
             errors.append(ReadError(path, f"item {ordinal}: not a chat trace (no message list)"))
             continue
-        yield _build_trace(path, record, messages, ordinal=ordinal, seen=seen)
+        yield _build_trace(path, record, messages, ordinal=ordinal)
 
 
 def _jsonl_traces(path: Path, lines: Iterable[bytes], errors: list[ReadError]) -> Iterator[Trace]:
     ordinal, blank = 0, True
-    seen: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -194,7 +213,7 @@ def _jsonl_traces(path: Path, lines: Iterable[bytes], errors: list[ReadError]) -
             reason = "invalid JSON (truncated or malformed line)" if record is None else "not a chat trace"
             errors.append(ReadError(path, reason, line=number))
             continue
-        trace = _build_trace(path, record, messages, ordinal=ordinal, seen=seen, line=number)
+        trace = _build_trace(path, record, messages, ordinal=ordinal, line=number)
         if warning:
             trace.metadata.setdefault("read_warnings", []).append(f"line {number}: {warning}")
         ordinal += 1
@@ -237,15 +256,22 @@ def _messages_of(record: Any) -> list[Any] | None:
 
 
 def _build_trace(
-    path: Path, record: Any, messages: list[Any], *, ordinal: int, seen: dict[str, int], line: int | None = None
+    path: Path, record: Any, messages: list[Any], *, ordinal: int | None, line: int | None = None
 ) -> Trace:
+    """The trace of one record; `ordinal` is its place in a file of many records, None for a one-trace file."""
     fields: dict[str, Any] = record if isinstance(record, dict) else {}
     metadata = {k: v for k, v in fields.items() if k not in MESSAGE_KEYS}
     if line is not None:
         metadata["source_line"] = line
     inner: dict[str, Any] = fields["metadata"] if isinstance(fields.get("metadata"), dict) else {}
-    return Trace(
-        id=occurrence_id(_trace_id(path, fields, ordinal), seen),
+    steps, firsts = build_steps(messages)
+    if firsts != list(range(len(firsts))):
+        metadata[MESSAGE_STEPS_KEY] = firsts
+    if _is_who_when(fields):
+        _add_who_when_reference(metadata, fields, firsts)
+    own_id = _own_id(fields)
+    trace = Trace(
+        id=own_id or "",
         source_format="openai",
         source_path=str(path),
         model=_text_or_none(fields.get("model") or inner.get("llm_name") or inner.get("model")),
@@ -254,18 +280,44 @@ def _build_trace(
         task=_text_or_none(inner.get("task") or fields.get("task") or fields.get("question")),
         outcome=outcome_from_fields(fields),
         metadata=metadata,
-        steps=build_steps(messages),
+        steps=steps,
     )
+    if own_id is not None:
+        return trace
+    if ordinal is None:  # agentmortem 0.1 named a one-trace file '<stem>-0'
+        return name_after_file(trace, path, former=f"{path.stem}-0")
+    return name_after_file(trace, path, after=f"-{ordinal}")
 
 
-def _trace_id(path: Path, fields: dict[str, Any], ordinal: int) -> str:
-    """The record's own id when it has one; else '<file stem>-<ordinal>' (stable for a given file)."""
+def _own_id(fields: dict[str, Any]) -> str | None:
+    """The record's own id (see ID_KEYS), or None when it has none."""
     base = next((fields[k] for k in ID_KEYS if fields.get(k) not in (None, "")), None)
     if base is None:
-        return f"{path.stem}-{ordinal}"
+        return None
     trial = fields.get("trial")
     # tau-bench repeats each task_id once per trial; the trial number keeps those runs apart.
     return f"{base}/trial-{trial}" if trial is not None else str(base)
+
+
+def _is_who_when(fields: dict[str, Any]) -> bool:
+    return "mistake_step" in fields and "mistake_agent" in fields
+
+
+def _add_who_when_reference(metadata: dict[str, Any], fields: dict[str, Any], firsts: list[int]) -> None:
+    """The Who&When decisive mistake as a label row (see the module docstring), or a label warning saying why not."""
+    raw = fields.get("mistake_step")
+    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    if not text.isdigit() or int(text) >= len(firsts):
+        reason = f"mistake_step {raw!r} is not the index of one of the {len(firsts)} history messages"
+        metadata.setdefault(LABEL_WARNINGS_KEY, []).append(f"{reason}; the Who&When reference is left out")
+        return
+    agent = fields.get("mistake_agent")
+    row: dict[str, Any] = {
+        "annotator": WHO_WHEN_ANNOTATOR, "annotator_kind": "human", "labels": {},
+        "decisive_step": firsts[int(text)], "decisive_agent": agent if isinstance(agent, str) and agent else None,
+        "summary": fields.get("mistake_reason") if isinstance(fields.get("mistake_reason"), str) else None,
+    }  # fmt: skip
+    metadata.setdefault(LABEL_ROWS_KEY, []).append(row)
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -282,7 +334,9 @@ def outcome_from_fields(fields: dict[str, Any]) -> Outcome:
     score = _number(fields.get("reward"))
     if score is None:
         score = _number(fields.get("score"))
-    success = next((fields[k] for k in ("success", "is_correct") if isinstance(fields.get(k), bool)), None)
+    success = next(
+        (fields[k] for k in ("success", "is_correct", "is_corrected") if isinstance(fields.get(k), bool)), None
+    )
     reward = _number(fields.get("reward"))
     if success is None and reward is not None:
         success = reward >= 1.0
@@ -295,18 +349,23 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def build_steps(messages: list[Any]) -> list[Step]:
-    """Steps for a message list: one per message, one tool_call step per tool call, results paired.
+def build_steps(messages: list[Any]) -> tuple[list[Step], list[int]]:
+    """Steps for a message list, and the index of the first step each message produced.
 
-    An empty assistant message that only carries tool calls is those calls, with no message step of its own.
+    One step per message, one tool_call step per tool call, results paired. An empty assistant message that only
+    carries tool calls is those calls, with no message step of its own.
     """
     steps: list[Step] = []
+    firsts: list[int] = []
     pending_legacy: int | None = None  # index of an unanswered legacy function_call
     for message in messages:
+        firsts.append(len(steps))
         role = message.get("role")
         role = role if isinstance(role, str) and role else None
         name = message.get("name")
         agent = name if isinstance(name, str) and name else None
+        if agent is None and role is not None and role not in CHAT_ROLES:
+            agent = role  # frameworks that write the speaker as the role (Magentic-One logs in Who&When)
         content = message.get("content")
         text = content if isinstance(content, str) else content_text(message)
         kind = _ROLE_KIND.get(role, "message") if role else "message"
@@ -324,7 +383,7 @@ def build_steps(messages: list[Any]) -> list[Step]:
                 if call.get("_legacy"):
                     pending_legacy = len(steps) - 1
     pair_tool_calls(steps)
-    return steps
+    return steps, firsts
 
 
 def _set_result_fields(step: Step, message: dict[str, Any]) -> None:

@@ -75,7 +75,8 @@ class SignatureSession:
         if not groups:
             return []
         ranked = [(group, bit, rank) for group in groups for rank, bit in enumerate(fatal[group])]
-        self._store.con.register("_am_fatal", pa.table(dict(zip(("grp", "bit", "rank"), zip(*ranked, strict=True)))))
+        columns = {"grp": [r[0] for r in ranked], "bit": [r[1] for r in ranked], "rank": [r[2] for r in ranked]}
+        self._store.con.register("_am_fatal", pa.table(columns))
         try:
             rows = self._store.con.execute(
                 # Per failed trace the earliest located fatal mode, ties to the stronger one: the key packs the step
