@@ -40,9 +40,8 @@ from agentmortem.taxonomy import mast
 
 SEED = 20260205
 HERE = Path(__file__).resolve().parent
-LABELS = "agent_outputs/reference_labels.jsonl"
-"""Where the labels go, relative to the output folder. Inside agent_outputs/ (which the ITBench layout claims
-whole) an ingest of examples/ does not try to read the label file as a trace."""
+LABELS = "reference_labels.jsonl"
+"""Where the labels go, relative to the output folder (ingest of examples/ skips it with a note: a label file)."""
 ANNOTATOR = "examples-written"
 TRIALS = range(4, 19)
 MODELS = {1: "gemini-3-flash-preview", 2: "kimi-k2-instruct", 0: "gpt-oss-120b-custom"}
