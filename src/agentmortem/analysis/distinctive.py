@@ -55,7 +55,7 @@ def distinctions(
     done = iter(_decided(d, q, settings) for d, q in zip(flat, q_values, strict=True))
     decided = {g: [next(done) for _ in modes] for g in groups}
     if len(groups) > 2:
-        _pairwise(decided, tallies, modes, settings)
+        _pairwise(decided, tallies, settings)
     elif len(groups) == 2:
         for g, other in (groups, groups[::-1]):
             for d in decided[g]:
@@ -90,9 +90,7 @@ def _exceeds(d: Distinction) -> bool:
     return d.significant and (d.difference_points or 0) > 0
 
 
-def _pairwise(
-    decided: dict[str, list[Distinction]], tallies: dict[str, Tally], modes: list[ModeInfo], settings: ReportSettings
-) -> None:
+def _pairwise(decided: dict[str, list[Distinction]], tallies: dict[str, Tally], settings: ReportSettings) -> None:
     """Fill `against` for every pooled excess from pairwise tests, BH across the pairwise family."""
     tests: list[tuple[Distinction, str, float | None]] = []
     for g, row in decided.items():
