@@ -22,8 +22,8 @@ demo: $(VENV)/.installed
 	$(BIN)/agentmortem --db demo.duckdb analyze examples/ --html report.html
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
 test: lint

@@ -121,13 +121,26 @@ def test_interventions_cite_their_numbers(report):
     assert [f.score for f in fixes] == sorted((f.score for f in fixes), reverse=True)
 
 
-def test_comparisons_between_groups(report):
+def test_comparisons_between_groups_keep_the_support_rule(report):
+    # h has 3 traces, fewer than min_class_traces (5): its comparisons are reported, but never tested.
     c = next(c for c in report.comparisons if c.mode == "FM-1.3")
     assert (c.group_a, c.group_b) == ("h", "g")
     assert c.prevalence_a == pytest.approx(2 / 3) and c.prevalence_b == 0
     assert c.relative_difference_kind == "infinite"
-    assert c.p_value == pytest.approx(fisher_exact([[2, 1], [0, 20]]).pvalue)
-    assert c.statement.startswith("FM-1.3 only in h vs g")
+    assert (c.p_value, c.q_value, c.significant) == (None, None, False)
+    assert c.not_tested == "too few traces per group (3 h, 20 g; need 5 each)"
+    assert c.statement == "FM-1.3: h vs g not tested, too few traces per group (3 h, 20 g; need 5 each)"
+
+
+def test_comparisons_between_groups_with_enough_traces(store):
+    rows = [Row(f"a{i}", "a", None, {"FM-1.3": i < 6}) for i in range(8)]
+    rows += [Row(f"b{i}", "b", None, {"FM-1.3": i < 1}) for i in range(10)]
+    fill(store, rows, all_modes=MODES)
+    c = next(c for c in build_report(store).comparisons if c.mode == "FM-1.3")
+    assert (c.group_a, c.group_b, c.not_tested) == ("a", "b", None)
+    assert c.p_value == pytest.approx(fisher_exact([[6, 2], [1, 9]]).pvalue)
+    assert c.q_value == pytest.approx(c.p_value)  # the only informative mode: one test in the correction
+    assert c.significant and c.statement.startswith("FM-1.3 +650% in a vs b")
 
 
 def test_drilldown_is_bounded_failed_first_and_keeps_evidence_steps(report):

@@ -37,10 +37,14 @@ def _models(rows: list[dict]) -> set[str]:
     return {r["payload"]["model"] for r in rows if r["type"] == "turn_context"}
 
 
-def test_there_are_enough_runs_over_several_models() -> None:
-    models = {m for run in RUNS for m in _models(_rows(_session(run)))}
-    assert len(RUNS) >= 6
-    assert len(models) >= 2
+def test_there_are_enough_runs_for_verdicts_over_three_models_and_scenarios() -> None:
+    per_model: dict[str, set[str]] = {}
+    for run in RUNS:
+        for model in _models(_rows(_session(run))):
+            per_model.setdefault(model, set()).add(run.parent.name)
+    counts = {m: sum(1 for run in RUNS if m in _models(_rows(_session(run)))) for m in per_model}
+    assert len(per_model) == 3 and all(n >= 12 for n in counts.values()), counts
+    assert all(len(scenarios) >= 3 for scenarios in per_model.values())
 
 
 @pytest.mark.parametrize("run", RUNS, ids=lambda p: "/".join(p.parts[-2:]))

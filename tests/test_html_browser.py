@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from agentmortem.report.html import render_html
+from agentmortem.store import Store
 from hostile_report import HOSTILE_MODEL, PAYLOADS, build_hostile_report
+from planted_signatures import planted_report
 
 pytestmark = pytest.mark.browser
 
@@ -111,3 +113,29 @@ def test_evidence_steps_are_highlighted_and_linked(opened: Any) -> None:
     cited = opened.find_element("id", target)
     assert "ev" in cited.get_attribute("class").split()
     assert cited.value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"
+
+
+def test_decisive_step_is_highlighted_in_the_drilldown(browser: Any, tmp_path: Path) -> None:
+    """Planted traces: B-f00 turns at step 3 (FM-3.1), C-f09 at step 2 (FM-1.4); the page shows exactly there."""
+    with Store(tmp_path / "planted.duckdb") as store:
+        report = planted_report(store)
+    page = tmp_path / "planted.html"
+    page.write_text(render_html(report), encoding="utf-8")
+    browser.get(page.as_uri())
+    browser.find_element("css selector", "[data-expand=open]").click()
+    assert _severe(browser) == []
+    anchors = {d.id: f"t{k}" for k, d in enumerate(report.drilldown)}
+    for trace_id, step, mode in [("B-f00", 3, "FM-3.1"), ("C-f09", 2, "FM-1.4"), ("A-f00", 6, "FM-3.3")]:
+        box = browser.find_element("id", anchors[trace_id])
+        marked = box.find_elements("css selector", "li.decisive")
+        assert [li.get_attribute("id") for li in marked] == [f"{anchors[trace_id]}-s{step}"]
+        assert marked[0].find_element("css selector", ".decisive-tag").text == f"decisive step · {mode}"
+        assert marked[0].value_of_css_property("background-color") == "rgba(251, 227, 224, 1)"
+        link = box.find_element("css selector", "summary a")
+        assert link.text == f"step {step}" and link.get_attribute("href").endswith(f"#{anchors[trace_id]}-s{step}")
+    successful = browser.find_element("id", anchors["B-s00"])
+    assert successful.find_elements("css selector", "li.decisive") == []
+    roots = browser.execute_script(
+        "return Array.from(document.querySelectorAll('table.roots')).map(t => t.innerText.replace(/\\s+/g, ' '))"
+    )
+    assert any("FM-3.1 14 88%" in text for text in roots), roots

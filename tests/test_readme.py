@@ -42,6 +42,13 @@ def test_demo_command_analyses_the_examples_and_writes_the_report(tmp_path: Path
     for group in ["gemini-3-flash-preview", "gpt-oss-120b-custom", "kimi-k2-instruct"]:
         assert group in out
     assert "cascading" in out and "isolated" in out
-    assert "9 of 9 traces analysed" in out
+    assert "54 of 54 traces analysed" in out
+    kimi = out.split("╭─ kimi-k2-instruct")[1].split("╰")[0]
+    assert "fatal" in kimi and "benign" in kimi  # the verdicts the README promises, on the bundled runs
+    firsts = re.findall(r"│ 1\. (.+?) —", out)
+    assert len(firsts) == 3 and len(set(firsts)) == 3  # three models, three different first fixes
+    readme = " ".join((REPO / "README.md").read_text().replace("│", " ").split())
+    for headline in re.findall(r"^• (.+?)(?=\n• |\nGroups)", out, flags=re.MULTILINE | re.DOTALL):
+        assert " ".join(headline.split()) in readme  # the README shows the demo's real output
     page = html.read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page

@@ -178,14 +178,20 @@ def test_bundled_examples_render_with_the_detectors(tmp_path: Path) -> None:
     """The demo path: examples ingested, judged offline, reported; three models, outcomes known."""
     with Store(tmp_path / "demo.duckdb") as store:
         ingested = ingest([REPO / "examples" / "agent_outputs"], store, format="codex")
-        assert ingested.read == 9, [str(e) for e in ingested.errors]
+        assert ingested.read == 54, [str(e) for e in ingested.errors]
         annotate_store(store, get_judge("detectors"))
         from agentmortem.analysis import build_report
 
         report = build_report(store)
     html = render_html(report)
     assert {g.group for g in report.groups} == {"gemini-3-flash-preview", "kimi-k2-instruct", "gpt-oss-120b-custom"}
-    assert all(g.failed + g.succeeded == 3 for g in report.groups)
-    assert len(re.findall(r'<details class="trace"', html)) == 9
+    assert all(g.failed + g.succeeded == 18 for g in report.groups)
+    assert len(re.findall(r'<details class="trace"', html)) == 54
+    verdicts = {g.group: {m.verdict for m in g.modes} for g in report.groups}
+    assert {"fatal", "benign"} <= verdicts["kimi-k2-instruct"]
+    firsts = [g.interventions[0].id for g in report.groups]
+    assert len(set(firsts)) == 3
+    assert len({tuple(g.signature.distinctive) for g in report.groups if g.signature}) == 3
+    assert 'class="decisive' in html
     for group in report.groups:
         assert group.headline in "".join(parse(html).text)

@@ -2,6 +2,7 @@
 
 from agentmortem.analysis.agreement import AgreementError, AgreementReport, agreement, agreement_in_store
 from agentmortem.analysis.build import AnalysisError, build_report, parse_group_by, resolve_annotator
+from agentmortem.analysis.decisive import decisive_step
 from agentmortem.analysis.playbook import Playbook, PlaybookError, default_playbook, load_playbook
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Playbook",
     "PlaybookError",
     "build_report",
+    "decisive_step",
     "default_playbook",
     "load_playbook",
     "parse_group_by",

@@ -6,16 +6,25 @@ Traces whose annotation failed, and traces the annotator has not seen, are exclu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from agentmortem.analysis.calibration import corrected_groups, label_quality
 from agentmortem.analysis.cascade import cascade_view
 from agentmortem.analysis.compare import compare_groups
+from agentmortem.analysis.decisive import decisive_steps, fatal_modes
+from agentmortem.analysis.distinctive import Tally, distinctions, signature
 from agentmortem.analysis.drilldown import choose, trace_details
 from agentmortem.analysis.fatality import mode_stats, ranking
 from agentmortem.analysis.headline import dominant_mode, headline, profile_of
-from agentmortem.analysis.playbook import Playbook, rank_interventions
+from agentmortem.analysis.playbook import (
+    TOP_INTERVENTIONS,
+    GroupEvidence,
+    Playbook,
+    rank_interventions,
+    shared_interventions,
+)
 from agentmortem.analysis.signatures import (
     GroupMasks,
     category_stats,
@@ -23,18 +32,22 @@ from agentmortem.analysis.signatures import (
     distribution,
     failure_shape,
     mode_counts,
+    traces_showing_any,
 )
 from agentmortem.analysis.stats import share
 from agentmortem.report.report import (
+    CascadePopulation,
     CategoryInfo,
+    Distinction,
     GroupReport,
     ModeInfo,
     Report,
     ReportSettings,
+    SharedIntervention,
     Totals,
 )
 from agentmortem.store import AnnotatorSummary, Store
-from agentmortem.store.signatures import CascadeRow, GroupColumn
+from agentmortem.store.signatures import CascadeRow, DecisiveRow, GroupColumn
 from agentmortem.taxonomy import Taxonomy, mast
 
 GROUP_COLUMNS = ("model", "agent_system", "benchmark")
@@ -117,15 +130,25 @@ def build_report(
     modes = [ModeInfo(id=m.id, name=m.name, category=m.category, definition=m.definition) for m in taxonomy.modes]
     categories = [CategoryInfo(id=c.id, name=c.name) for c in taxonomy.categories]
     accounting = _accounting(store.signature_accounting(annotator, group_column=column, group_key=key))
-    tables = store.signature_tables(
-        annotator, taxonomy.ids, group_column=column, group_key=key, drilldown=settings.max_drilldown
+    with store.signature_session(annotator, taxonomy.ids, group_column=column, group_key=key) as session:
+        tables = session.tables(drilldown=settings.max_drilldown)
+        masks = _masks_by_group(tables.masks, len(modes))
+        cascades = {row.group: row for row in tables.cascade}
+        context = _Context(
+            modes, categories, settings, playbook, group_noun(settings.group_by), *_profiles(masks, modes, settings)
+        )
+        groups = [
+            _group(name, group_masks, accounting.get(name, {}), cascades.get(name), context)
+            for name, group_masks in masks.items()
+        ]
+        groups.sort(key=lambda g: (-g.traces, g.group))
+        fatal = {g.group: g.signature.fatal if g.signature else [] for g in groups}
+        bits = {mode_id: i for i, mode_id in enumerate(taxonomy.ids)}
+        decisive = {r.group: r for r in session.decisive({g: [bits[m] for m in f] for g, f in fatal.items()})}
+    shared = shared_interventions(
+        {g.group: g.interventions for g in groups}, fatal, noun=context.noun, playbook=playbook
     )
-    masks = _masks_by_group(tables.masks, len(modes))
-    cascades = {row.group: row for row in tables.cascade}
-    groups = [
-        _group(name, group_masks, accounting.get(name, {}), cascades.get(name), modes, categories, settings, playbook)
-        for name, group_masks in masks.items()
-    ]
+    groups = [_finished(g, masks[g.group], decisive.get(g.group), shared, taxonomy.ids) for g in groups]
     notes = _notes(groups, accounting, settings) + ([reference_note] if reference_note else [])
     if reference is not None:
         pair, grouping = (annotator, reference), (column, key)
@@ -141,7 +164,8 @@ def build_report(
         totals=_totals(store, accounting, groups), outcomes_known=any(g.failed + g.succeeded for g in groups),
         notes=notes, groups=groups,
         comparisons=compare_groups(counts, {g.group: g.traces for g in groups}, modes, settings),
-        drilldown=trace_details(store, annotator, chosen, taxonomy, settings),
+        shared_interventions=shared,
+        drilldown=trace_details(store, annotator, chosen, taxonomy, settings, fatal=fatal),
         drilldown_candidates=sum(g.traces for g in groups),
         label_quality=label_quality(annotator, kind, reference, sum(g.reference.traces for g in groups if g.reference)),
     )  # fmt: skip
@@ -169,16 +193,40 @@ def _masks_by_group(rows: list[tuple[str, str, int, int, int]], n_modes: int) ->
     return {group: GroupMasks.from_rows(group_rows, n_modes) for group, group_rows in by_group.items()}
 
 
+def group_noun(group_by: str) -> str:
+    """What one group is, in words: 'model', 'agent system', 'benchmark', else 'group'."""
+    return {"model": "model", "agent_system": "agent system", "benchmark": "benchmark"}.get(group_by, "group")
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every group of one report is built with."""
+
+    modes: list[ModeInfo]
+    categories: list[CategoryInfo]
+    settings: ReportSettings
+    playbook: Playbook | None
+    noun: str
+    population: CascadePopulation
+    distinctions: dict[str, list[Distinction]]
+
+
+def _profiles(
+    masks: dict[str, GroupMasks], modes: list[ModeInfo], settings: ReportSettings
+) -> tuple[CascadePopulation, dict[str, list[Distinction]]]:
+    """The distinctive profiles of every group: over failed traces when any outcome is known, else all traces."""
+    population: CascadePopulation = (
+        "failed" if any(m.only("f").traces + m.only("s").traces for m in masks.values()) else "all"
+    )
+    chosen = {name: m.only("f") if population == "failed" else m for name, m in masks.items()}
+    tallies = {name: Tally(m.known_counts().tolist(), m.present_counts().tolist()) for name, m in chosen.items()}
+    return population, distinctions(tallies, modes, settings)
+
+
 def _group(
-    name: str,
-    masks: GroupMasks,
-    acc: dict[str, Any],
-    cascade: CascadeRow | None,
-    modes: list[ModeInfo],
-    categories: list[CategoryInfo],
-    settings: ReportSettings,
-    playbook: Playbook | None,
+    name: str, masks: GroupMasks, acc: dict[str, Any], cascade: CascadeRow | None, context: _Context
 ) -> GroupReport:
+    modes, categories, settings = context.modes, context.categories, context.settings
     failed, succeeded = masks.only("f").traces, masks.only("s").traces
     stats = mode_stats(modes, mode_counts(masks), settings)
     per_failed, per_success = distribution(masks.only("f")), distribution(masks.only("s"))
@@ -188,20 +236,42 @@ def _group(
     profile = profile_of(population, settings)
     both, lift = cooccurrence(masks)
     success_rate = share(succeeded, failed + succeeded)
+    profile_rows = context.distinctions[name]
+    sig = signature(
+        name, profile_rows, fatal_modes(stats), others=[g for g in context.distinctions if g != name],
+        population=context.population, noun=context.noun,
+    )  # fmt: skip
+    evidence = GroupEvidence(masks=masks, stats=stats, distinctions=profile_rows, noun=context.noun)
     return GroupReport(
         group=name, traces=masks.traces, failed=failed, succeeded=succeeded,
         unknown_outcome=masks.only("u").traces, failed_annotations=int(acc.get("failed_annotations", 0)),
         not_annotated=int(acc.get("not_annotated", 0)), success_rate=success_rate,
         mean_score=share(acc.get("score_sum", 0.0), acc.get("scored", 0)),
         headline=headline(name, profile=profile, population=population, use_failed=use_failed,
-                          success_rate=success_rate, dominant=dominant_mode(stats, use_failed=use_failed)),
+                          success_rate=success_rate, dominant=dominant_mode(stats, use_failed=use_failed),
+                          signature=sig, stats=stats, noun=context.noun),
         profile=profile, modes_per_trace=distribution(masks), modes_per_failed_trace=per_failed,
         modes_per_successful_trace=per_success, isolated_share=isolated, cascading_share=cascading,
         no_mode_share=no_mode, categories=category_stats(masks, modes, categories), modes=stats,
         ranking=ranking(stats),
         cascade=cascade_view(cascade, modes, both, lift, has_outcomes=bool(failed + succeeded)),
-        interventions=rank_interventions(stats, failed=failed, succeeded=succeeded, playbook=playbook),
+        interventions=rank_interventions(evidence, playbook=context.playbook, limit=None),  # trimmed in _finished
+        signature=sig,
     )  # fmt: skip
+
+
+def _finished(
+    group: GroupReport, masks: GroupMasks, row: DecisiveRow | None, shared: list[SharedIntervention], ids: list[str]
+) -> GroupReport:
+    """The group with its own fixes (shared ones left out, at most TOP_INTERVENTIONS) and its decisive steps."""
+    shared_ids = {fix.id for fix in shared}
+    own = [fix for fix in group.interventions if fix.id not in shared_ids][:TOP_INTERVENTIONS]
+    fatal = group.signature.fatal if group.signature else []
+    columns = [ids.index(mode_id) for mode_id in fatal]
+    decisive = decisive_steps(
+        row, fatal, ids, failed=group.failed, fatal_present=traces_showing_any(masks.only("f"), columns)
+    )
+    return group.model_copy(update={"interventions": own, "decisive": decisive})
 
 
 def _totals(store: Store, accounting: dict[str, dict[str, float]], groups: list[GroupReport]) -> Totals:

@@ -4,13 +4,18 @@ Each mode is compared between every pair of the `max_comparison_groups` largest 
 of each group (outcome not needed), with a two-sided Fisher exact test; q-values are Benjamini-Hochberg across
 every comparison of the report. In each comparison `group_a` is the group where the mode is more frequent, so
 differences read as increases ("+46%").
+
+A comparison obeys the same support rule as a fatality verdict (fatality.support_problem): fewer than
+`min_class_traces` traces with a verdict in either group, or fewer than `min_present` occurrences in the two
+together, and the pair is not tested ("too few traces"): no p-value, no q-value, never significant, and it does
+not count in the correction. One trace of a model against four hundred of another says nothing about either.
 """
 
 from __future__ import annotations
 
 from itertools import combinations
 
-from agentmortem.analysis.fatality import ModeCounts
+from agentmortem.analysis.fatality import ModeCounts, support_problem
 from agentmortem.analysis.stats import benjamini_hochberg, fisher_p, odds_ratio, relative_change, share
 from agentmortem.report.report import Comparison, ModeInfo, ReportSettings
 
@@ -21,7 +26,7 @@ def compare_groups(
     """All pairwise comparisons per mode, significant first, then by q-value and size of the difference."""
     groups = sorted(sizes, key=lambda g: (-sizes[g], g))[: settings.max_comparison_groups]
     drafts = [
-        _draft(mode, *_ordered(a, counts[a][i], b, counts[b][i]))
+        _draft(mode, *_ordered(a, counts[a][i], b, counts[b][i]), settings)
         for a, b in combinations(groups, 2)
         for i, mode in enumerate(modes)
     ]
@@ -36,8 +41,9 @@ def _ordered(a: str, ca: ModeCounts, b: str, cb: ModeCounts) -> tuple[str, ModeC
     return a, ca, b, cb
 
 
-def _draft(mode: ModeInfo, a: str, ca: ModeCounts, b: str, cb: ModeCounts) -> Comparison:
+def _draft(mode: ModeInfo, a: str, ca: ModeCounts, b: str, cb: ModeCounts, settings: ReportSettings) -> Comparison:
     cells = (ca.present, ca.known - ca.present, cb.present, cb.known - cb.present)
+    unsupported = support_problem((a, ca.known), (b, cb.known), ca.present + cb.present, settings, per="group")
     prev_a, prev_b = share(ca.present, ca.known), share(cb.present, cb.known)
     relative, kind = relative_change(prev_a, prev_b)
     ratio = odds_ratio(*cells)
@@ -45,8 +51,8 @@ def _draft(mode: ModeInfo, a: str, ca: ModeCounts, b: str, cb: ModeCounts) -> Co
         mode=mode.id, group_a=a, group_b=b, prevalence_a=prev_a, prevalence_b=prev_b,
         difference_points=None if prev_a is None or prev_b is None else (prev_a - prev_b) * 100,
         relative_difference=relative, relative_difference_kind=kind, odds_ratio=ratio[0] if ratio else None,
-        ci95=[ratio[1], ratio[2]] if ratio else None, p_value=fisher_p(*cells), q_value=None, significant=False,
-        statement="",
+        ci95=[ratio[1], ratio[2]] if ratio else None, p_value=None if unsupported else fisher_p(*cells),
+        q_value=None, significant=False, statement="", not_tested=unsupported,
     )  # fmt: skip
 
 
@@ -58,6 +64,8 @@ def _finish(draft: Comparison, q: float | None, settings: ReportSettings) -> Com
 def _statement(c: Comparison, q: float | None) -> str:
     if c.prevalence_a is None or c.prevalence_b is None:
         return f"{c.mode}: not comparable between {c.group_a} and {c.group_b} (no verdicts in one group)"
+    if c.not_tested:
+        return f"{c.mode}: {c.group_a} vs {c.group_b} not tested, {c.not_tested}"
     if c.relative_difference_kind == "finite":
         change = f"{c.relative_difference:+.0%}"
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import zip_longest
 
+from agentmortem.analysis.decisive import decisive_step
 from agentmortem.model import Annotation, Step, Trace
 from agentmortem.report.report import EvidenceView, ReportSettings, StepView, TraceDetail, TraceMode
 from agentmortem.store import Store
@@ -30,27 +31,48 @@ def choose(picks: Sequence[tuple[str, str, str]], limit: int) -> list[tuple[str,
 
 
 def trace_details(
-    store: Store, annotator: str | None, chosen: list[tuple[str, str]], taxonomy: Taxonomy, settings: ReportSettings
+    store: Store,
+    annotator: str | None,
+    chosen: list[tuple[str, str]],
+    taxonomy: Taxonomy,
+    settings: ReportSettings,
+    *,
+    fatal: dict[str, list[str]] | None = None,
 ) -> list[TraceDetail]:
-    """Load the chosen traces and their annotations (none when `annotator` is None) and bound them for the report."""
+    """Load the chosen traces and their annotations (none when `annotator` is None) and bound them for the report.
+
+    `fatal` (group -> its fatal modes, strongest first) places each failed trace's decisive step.
+    """
     ids = [trace_id for trace_id, _ in chosen]
     groups = dict(chosen)
     found = store.get_annotations(annotator=annotator, trace_ids=ids) if annotator is not None else []
     annotations = {a.trace_id: a for a in found}
     traces = {t.id: t for t in store.iter_traces(ids)}
-    return [_detail(traces[i], groups[i], annotations.get(i), taxonomy, settings) for i in ids if i in traces]
+    fatal = fatal or {}
+    return [
+        _detail(traces[i], groups[i], annotations.get(i), taxonomy, settings, fatal.get(groups[i], []))
+        for i in ids
+        if i in traces
+    ]
 
 
 def _detail(
-    trace: Trace, group: str, annotation: Annotation | None, taxonomy: Taxonomy, settings: ReportSettings
+    trace: Trace,
+    group: str,
+    annotation: Annotation | None,
+    taxonomy: Taxonomy,
+    settings: ReportSettings,
+    fatal: list[str],
 ) -> TraceDetail:
     modes = _modes(annotation, taxonomy, settings) if annotation is not None else []
     cited = {e.step for m in modes for e in m.evidence}
     kept = [s for s in trace.steps if s.index < settings.max_steps or s.index in cited]
+    turn = decisive_step(fatal, annotation) if annotation is not None and trace.outcome.success is False else None
     return TraceDetail(
         id=trace.id, group=group, success=trace.outcome.success, score=trace.outcome.score,
         n_steps=len(trace.steps), steps=[_step_view(s, settings.step_chars) for s in kept],
-        steps_omitted=len(trace.steps) - len(kept), modes=modes,
+        steps_omitted=len(trace.steps) - len(kept), modes=modes, decisive_step=turn[0] if turn else None,
+        decisive_mode=turn[1] if turn else None,
     )  # fmt: skip
 
 

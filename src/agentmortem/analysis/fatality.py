@@ -50,15 +50,6 @@ def mode_stats(modes: list[ModeInfo], counts: list[ModeCounts], settings: Report
     return _ranked(stats)
 
 
-def _p_value(c: ModeCounts) -> float | None:
-    return fisher_p(
-        c.failed_present,
-        c.failed_known - c.failed_present,
-        c.succeeded_present,
-        c.succeeded_known - c.succeeded_present,
-    )
-
-
 def _informative(c: ModeCounts) -> bool:
     # A mode present in no tested trace, or in all of them, gives p = 1 whatever happens: it is not a test, and
     # counting it in Benjamini-Hochberg would only dilute the modes that are.
@@ -69,12 +60,7 @@ def _informative(c: ModeCounts) -> bool:
 def _mode_stat(mode: ModeInfo, c: ModeCounts, p: float | None, q: float | None, settings: ReportSettings) -> ModeStat:
     prev_f, prev_s = share(c.failed_present, c.failed_known), share(c.succeeded_present, c.succeeded_known)
     relative, kind = relative_change(prev_f, prev_s)
-    ratio = odds_ratio(
-        c.failed_present,
-        c.failed_known - c.failed_present,
-        c.succeeded_present,
-        c.succeeded_known - c.succeeded_present,
-    )
+    ratio = odds_ratio(*c.cells())
     verdict, reason = decide(c, ratio, q, prev_s, settings)
     return ModeStat(
         id=mode.id, name=mode.name, category=mode.category, known=c.known, present=c.present,
@@ -115,13 +101,28 @@ def decide(
 def _support_problem(c: ModeCounts, settings: ReportSettings) -> str | None:
     if c.failed_known + c.succeeded_known == 0:
         return "no outcomes known"
-    if min(c.failed_known, c.succeeded_known) < settings.min_class_traces:
+    return support_problem(
+        ("failed", c.failed_known), ("succeeded", c.succeeded_known), c.failed_present + c.succeeded_present,
+        settings, per="outcome",
+    )  # fmt: skip
+
+
+def support_problem(
+    a: tuple[str, int], b: tuple[str, int], present: int, settings: ReportSettings, *, per: str
+) -> str | None:
+    """The support rule every test of the report obeys, or None when it is met.
+
+    `a` and `b` are the two sides' names and their traces with a verdict (outcome classes for a fatality verdict,
+    groups for a comparison); `present` is the traces showing the mode on both sides together. Too few traces on
+    either side, or too few occurrences, and the test is not made: "too few traces", never significant.
+    """
+    (name_a, known_a), (name_b, known_b) = a, b
+    if min(known_a, known_b) < settings.min_class_traces:
         return (
-            f"too few traces per outcome ({c.failed_known} failed, {c.succeeded_known} succeeded; "
-            f"need {settings.min_class_traces} each)"
+            f"too few traces per {per} ({known_a} {name_a}, {known_b} {name_b}; need {settings.min_class_traces} each)"
         )
-    if c.failed_present + c.succeeded_present < settings.min_present:
-        return f"present in only {c.failed_present + c.succeeded_present} traces (need {settings.min_present})"
+    if present < settings.min_present:
+        return f"present in only {present} traces (need {settings.min_present})"
     return None
 
 

@@ -110,21 +110,30 @@ def category_stats(masks: GroupMasks, modes: list[ModeInfo], categories: list[Ca
             CategoryStat(
                 id=category.id,
                 share_of_occurrences=share(in_category, total_present),
-                prevalence=_category_prevalence(masks, columns),
-                prevalence_failed=_category_prevalence(masks.only("f"), columns),
-                prevalence_succeeded=_category_prevalence(masks.only("s"), columns),
+                prevalence=prevalence_of_any(masks, columns),
+                prevalence_failed=prevalence_of_any(masks.only("f"), columns),
+                prevalence_succeeded=prevalence_of_any(masks.only("s"), columns),
             )
         )
     return stats
 
 
-def _category_prevalence(masks: GroupMasks, columns: list[int]) -> float | None:
-    # Denominator: traces with a verdict for at least one mode of the category.
+def prevalence_of_any(masks: GroupMasks, columns: list[int]) -> float | None:
+    """Share of traces showing at least one of the modes in `columns` (a category, a fix's modes).
+
+    Denominator: traces with a verdict for at least one of them; None when there is none (or no column).
+    """
     if not columns:
         return None
-    any_present = masks.present[:, columns].any(axis=1)
     any_known = masks.known[:, columns].any(axis=1)
-    return share(int(masks.weights[any_present].sum()), int(masks.weights[any_known].sum()))
+    return share(traces_showing_any(masks, columns), int(masks.weights[any_known].sum()))
+
+
+def traces_showing_any(masks: GroupMasks, columns: list[int]) -> int:
+    """Traces where at least one of the modes in `columns` is present."""
+    if not columns:
+        return 0
+    return int(masks.weights[masks.present[:, columns].any(axis=1)].sum())
 
 
 def cooccurrence(masks: GroupMasks) -> tuple[list[list[int]], list[list[float | None]]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agentmortem.report.format import DASH_MEANS, estimate, num, pct, points, prob, ratio, relative
 from agentmortem.report.report import Comparison, GroupReport, ModeStat, Report
+from agentmortem.report.signature_text import decisive_line, shared_line, signature_line
 
 MAX_COMPARISONS = 10
 """Significant across-group differences listed at most (the JSON has them all)."""
@@ -19,6 +20,13 @@ def render_markdown(report: Report) -> str:
         parts += [f"*{_escape(report.label_quality.statement)}*", ""]
     parts += [f"- {_escape(g.headline)}" for g in report.groups] + [""]
     parts += _overview(report) + [""]
+    if report.shared_interventions:
+        parts += [
+            "## Fixes every group needs",
+            "",
+            *(f"- {_escape(shared_line(x))}" for x in report.shared_interventions),
+            "",
+        ]
     for group in report.groups:
         parts += _group_section(report, group) + [""]
     parts += _comparisons(report.comparisons) + [""]
@@ -59,6 +67,7 @@ def _group_section(report: Report, group: GroupReport) -> list[str]:
                       f"{r.succeeded} succeeded). Columns marked * are corrected for the judge's error against it "
                       "(prediction-powered, with 95% intervals)."]  # fmt: skip
     lines += ["", *_mode_table(group)]
+    lines += [text for line in (signature_line(group), decisive_line(group)) if line for text in ("", _escape(line))]
     if group.interventions:
         lines += ["", "**Top interventions**", ""]
         lines += [f"{i}. **{_escape(x.title)}** — {_escape(x.why)}" for i, x in enumerate(group.interventions, 1)]

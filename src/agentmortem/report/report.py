@@ -268,12 +268,105 @@ class Intervention(_Model):
     title: str = Field(description="Short imperative title.")
     fix: str = Field(description="What to build, concretely.")
     modes: list[str] = Field(description="Modes of the taxonomy the fix addresses.")
-    score: float = Field(description="Fatal impact x prevalence of its strongest mode (rule: analysis/playbook.py).")
+    score: float = Field(description="coverage x (1 + distinctiveness) (rule: analysis/playbook.py).")
     basis: Literal["outcomes", "prevalence"] = Field(
         description="'outcomes' when ranked by failed-vs-successful impact; 'prevalence' when outcomes are unknown."
     )
     why: str = Field(description="One sentence citing the numbers that put it here.")
     cited: list[Citation] = Field(description="Modes that contributed, strongest first.")
+    coverage_failed: float | None = Field(
+        default=None, description="Share of failed traces (all traces without outcomes) showing one of its modes."
+    )
+    coverage_succeeded: float | None = Field(
+        default=None, description="Share of successful traces showing one of its modes; None without successes."
+    )
+    coverage: float = Field(
+        default=0.0,
+        description="max(0, coverage_failed - coverage_succeeded); coverage_failed alone without both classes.",
+    )
+    distinctiveness: float = Field(
+        default=0.0,
+        description="Largest excess prevalence (share) of a distinctive mode of the fix over the other groups.",
+    )
+    distinctive_mode: str | None = Field(default=None, description="The mode that gave `distinctiveness`, if any.")
+
+
+class SharedGroup(_Model):
+    """One group's numbers for a fix every group shares."""
+
+    group: str = Field(description="Group value.")
+    coverage_failed: float | None = Field(description="Share of the group's failed traces showing one of its modes.")
+    coverage: float = Field(description="The coverage term of the ranking rule in that group.")
+
+
+class SharedIntervention(_Model):
+    """A fix every group needs: one of its modes is fatal in every group. Listed once, not in the groups' lists."""
+
+    id: str = Field(description="Playbook id of the fix.")
+    title: str = Field(description="Short imperative title.")
+    fix: str = Field(description="What to build, concretely.")
+    modes: list[str] = Field(description="Modes of the taxonomy the fix addresses.")
+    fatal_everywhere: list[str] = Field(description="Its modes that are fatal in every group.")
+    groups: list[SharedGroup] = Field(description="Per group, in the report's group order.")
+    why: str = Field(description="One sentence citing the numbers that make it shared.")
+
+
+class Distinction(_Model):
+    """One mode in one group against the other groups pooled (failed traces; all traces without outcomes)."""
+
+    mode: str = Field(description="Mode id.")
+    known: int = Field(description="The group's traces of the population with a verdict for the mode.")
+    present: int = Field(description="…where it is present.")
+    others_known: int = Field(description="The other groups' traces of the population with a verdict, pooled.")
+    others_present: int = Field(description="…where it is present.")
+    prevalence: float | None = Field(description="present / known.")
+    prevalence_others: float | None = Field(description="others_present / others_known.")
+    difference_points: float | None = Field(description="(prevalence - prevalence_others) x 100.")
+    odds_ratio: float | None = Field(description="Odds of the mode in the group vs the others (see ci_method).")
+    ci95: list[float] | None = Field(description="[low, high] 95% interval of the odds ratio.")
+    p_value: float | None = Field(description="Two-sided Fisher exact p-value; None when not tested.")
+    q_value: float | None = Field(description="BH q-value across every pooled test of the report.")
+    significant: bool = Field(description="q_value <= q_max (never when not tested).")
+    not_tested: str | None = Field(description="Why no test was made (the support rule), else None.")
+    against: list[str] = Field(
+        description="For a significant excess: the other groups it also exceeds pairwise (BH q <= q_max)."
+    )
+
+
+class Signature(_Model):
+    """What fails a group (its fatal modes) and what fails it more than the others (its distinctive modes)."""
+
+    population: CascadePopulation = Field(description="failed | all: the traces the distinctive profile compares.")
+    compared_with: list[str] = Field(description="The other groups, pooled as the baseline.")
+    fatal: list[str] = Field(description="Fatal modes of the group, strongest first.")
+    distinctive: list[str] = Field(
+        description="Modes significantly more frequent than in the other groups, largest difference first."
+    )
+    less_frequent: list[str] = Field(description="Modes significantly less frequent than in the other groups.")
+    distinctions: list[Distinction] = Field(description="Per mode, in taxonomy order.")
+    note: str = Field(description="Why the distinctive part is empty, when it is (e.g. only one group).")
+
+
+class RootMode(_Model):
+    """How often one fatal mode is the first to show in a group's failed traces."""
+
+    mode: str = Field(description="Mode id.")
+    traces: int = Field(description="Failed traces whose decisive step shows this mode.")
+    share: float | None = Field(description="traces / failed traces with a decisive step.")
+
+
+class DecisiveSteps(_Model):
+    """Where failed traces turned: the earliest step at which a fatal mode of the group appears (Who&When's notion)."""
+
+    fatal_modes: list[str] = Field(description="The group's fatal modes, strongest first (what a decisive step is).")
+    failed: int = Field(description="Failed traces of the group.")
+    located: int = Field(description="Failed traces with a decisive step (a fatal mode with an evidence step).")
+    unlocated: int = Field(description="Failed traces with a fatal mode present but no evidence step for it.")
+    without_fatal_mode: int = Field(description="Failed traces where no fatal mode is present.")
+    median_position: float | None = Field(
+        description="Median of decisive step / (n_steps - 1) over located traces: how far into a run it turns."
+    )
+    roots: list[RootMode] = Field(description="Root modes, most frequent first (ties: the stronger fatal mode).")
 
 
 class GroupReport(_Model):
@@ -300,7 +393,11 @@ class GroupReport(_Model):
     modes: list[ModeStat] = Field(description="Per mode, in taxonomy order.")
     ranking: list[str] = Field(description="Mode ids ranked by how strongly they predict failure (tested ones only).")
     cascade: CascadeView = Field(description="Order of first appearance, precedence and co-occurrence.")
-    interventions: list[Intervention] = Field(description="Top fixes for this group, best first (at most three).")
+    interventions: list[Intervention] = Field(
+        description="Top fixes for this group, best first (at most three); fixes shared by every group are left out."
+    )
+    signature: Signature | None = Field(default=None, description="Fatal and distinctive modes of the group.")
+    decisive: DecisiveSteps | None = Field(default=None, description="Decisive steps and root modes of failures.")
     reference: GroupReference | None = Field(
         default=None, description="The reference labels of this group; None when the report has no reference."
     )
@@ -323,6 +420,9 @@ class Comparison(_Model):
     q_value: float | None = Field(description="BH q-value across all comparisons of the report.")
     significant: bool = Field(description="q_value <= q_max.")
     statement: str = Field(description="Plain-language sentence, e.g. 'FM-1.4 +46% in A vs B (q=0.01)'.")
+    not_tested: str | None = Field(
+        default=None, description="Why the pair was not tested (too few traces in a group, by the support rule)."
+    )
 
 
 class EvidenceView(_Model):
@@ -365,6 +465,10 @@ class TraceDetail(_Model):
     steps: list[StepView] = Field(description="First settings.max_steps steps plus every evidence step, in order.")
     steps_omitted: int = Field(description="Steps left out by the bound.")
     modes: list[TraceMode] = Field(description="Modes present, in taxonomy order.")
+    decisive_step: int | None = Field(
+        default=None, description="Earliest evidence step of a fatal mode of its group (failed traces only)."
+    )
+    decisive_mode: str | None = Field(default=None, description="The fatal mode at the decisive step.")
 
 
 class Report(_Model):
@@ -383,6 +487,9 @@ class Report(_Model):
     notes: list[str] = Field(default_factory=list, description="Caveats worth printing (e.g. no outcomes known).")
     groups: list[GroupReport] = Field(description="One per group, largest first.")
     comparisons: list[Comparison] = Field(description="Per mode, per pair of groups; significant ones first.")
+    shared_interventions: list[SharedIntervention] = Field(
+        default_factory=list, description="Fixes every group needs (a mode fatal in all), listed once."
+    )
     drilldown: list[TraceDetail] = Field(description="At most settings.max_drilldown traces, failed ones first.")
     drilldown_candidates: int = Field(description="Analysed traces the drill-down was chosen from.")
     label_quality: LabelQuality | None = Field(

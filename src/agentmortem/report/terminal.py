@@ -11,6 +11,7 @@ from rich.text import Text
 
 from agentmortem.report.format import DASH_MEANS, estimate, num, pct, points, prob, ratio, relative
 from agentmortem.report.report import GroupReport, ModeStat, Report
+from agentmortem.report.signature_text import decisive_line, shared_line, signature_line
 
 MAX_MODES_SHOWN = 8
 """Modes per group in the terminal table (ranked first); the JSON, Markdown and HTML forms have all of them."""
@@ -24,6 +25,8 @@ def render_terminal(report: Report, *, modes_shown: int = MAX_MODES_SHOWN, width
     `width` is the terminal's: from 120 columns on, mode tables carry intervals and overall prevalence too.
     """
     parts: list[RenderableType] = [_headlines(report), overview_table(report), *_label_quality(report)]
+    if report.shared_interventions:
+        parts.append(_shared(report))
     parts += [_group_panel(g, modes_shown, width=width) for g in report.groups]
     parts.append(_comparisons(report))
     parts.append(_legend(report, modes_shown))
@@ -143,16 +146,23 @@ def _group_panel(group: GroupReport, modes_shown: int, *, width: int) -> Panel:
         parts.append(Text(f"reference {r.annotator}: {r.traces} traces labelled ({r.failed} failed, {r.succeeded} "
                           "succeeded); * = corrected for the judge's error against it", style="dim"))  # fmt: skip
     parts.append(mode_table(group, limit=modes_shown, wide=width >= 120, intervals=width >= 150))
+    parts += [Text(line) for line in (signature_line(group), decisive_line(group)) if line]
     roots = sorted((p for p in group.cascade.positions if p.roots), key=lambda p: -p.roots)[:3]
     if roots:
         parts.append(Text("Cascade roots: " + ", ".join(f"{p.id} ({pct(p.root_share)})" for p in roots)))
     for i, fix in enumerate(group.interventions, 1):
-        parts.append(Text(f"{i}. {fix.title} — {fix.why}"))
+        # The first fix cites why it is first; the others need only their place (the why is in every other form).
+        parts.append(Text(f"{i}. {fix.title} — {fix.why}" if i == 1 else f"{i}. {fix.title} (score {fix.score:.2f})"))
     excluded = group.failed_annotations + group.not_annotated
     if excluded:
         parts.append(Text(f"excluded: {group.failed_annotations} failed annotations, {group.not_annotated} not "
                           "annotated", style="dim"))  # fmt: skip
     return Panel(Group(*parts), title=escape(group.group), title_align="left")
+
+
+def _shared(report: Report) -> RenderableType:
+    lines = [Text("Fixes every group needs (listed once, not in the groups' lists)", style="bold")]
+    return Group(*lines, *(Text(f"• {shared_line(fix)}") for fix in report.shared_interventions))
 
 
 def _comparisons(report: Report) -> RenderableType:

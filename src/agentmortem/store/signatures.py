@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +37,62 @@ class SignatureTables:
     masks: list[tuple[str, str, int, int, int]]  # (group, class f/s/u, present mask, known mask, traces)
     cascade: list[CascadeRow]
     drilldown: list[tuple[str, str, str]]  # (trace id, group, class), per group best first, groups interleaved
+
+
+@dataclass(frozen=True)
+class DecisiveRow:
+    """Decisive-step aggregates of one group's failed traces (analysis/decisive.py); lists follow the mode order."""
+
+    group: str
+    located: int  # failed traces where a fatal mode is located by an evidence step
+    roots: list[int]  # traces whose earliest located fatal mode is mode i
+    median_position: float | None  # median of decisive step / (n_steps - 1)
+
+
+class SignatureSession:
+    """The per-trace table of one report, alive inside `SignatureQueries.signature_session`, and its aggregates."""
+
+    def __init__(self, store: SignatureQueries, n_modes: int) -> None:
+        self._store = store
+        self._n = n_modes
+
+    def tables(self, *, drilldown: int = 200) -> SignatureTables:
+        """The mode-set rows, cascade rows and drill-down picks (see SignatureQueries.signature_tables)."""
+        masks = self._store.con.execute(
+            "SELECT grp, cls, present_mask, known_mask, count(*) FROM _am_per_trace GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        no_outcome = sorted({r[0] for r in masks} - {r[0] for r in masks if r[1] != "u"})
+        cascade = self._store._signature_cascade(self._n, no_outcome)
+        picks = self._store._signature_drilldown(drilldown)
+        return SignatureTables(masks=[tuple(r) for r in masks], cascade=cascade, drilldown=picks)
+
+    def decisive(self, fatal: dict[str, Sequence[int]]) -> list[DecisiveRow]:
+        """Per group with fatal modes (bits, strongest first): where its failed traces' first fatal mode shows.
+
+        Call after `tables`, which locates every failed trace's modes (`_am_loc`); one aggregate over that table.
+        """
+        groups = [group for group, bits in fatal.items() if bits]
+        if not groups:
+            return []
+        ranked = [(group, bit, rank) for group in groups for rank, bit in enumerate(fatal[group])]
+        columns = {"grp": [r[0] for r in ranked], "bit": [r[1] for r in ranked], "rank": [r[2] for r in ranked]}
+        self._store.con.register("_am_fatal", pa.table(columns))
+        try:
+            rows = self._store.con.execute(
+                # Per failed trace the earliest located fatal mode, ties to the stronger one: the key packs the step
+                # (shifted to be non-negative) above the mode's rank, so one min() picks both. Then per group and
+                # root rank the count, and per group (rank NULL) the count and the median position.
+                """WITH picked AS (
+                       SELECT l.grp, min((l.step + 2147483648) * 64 + f.rank) AS k, any_value(l.n_steps) AS n_steps
+                       FROM _am_loc l JOIN _am_fatal f ON f.grp = l.grp AND f.bit = l.bit GROUP BY l.grp, l.r)
+                   SELECT grp, k % 64 AS rank, count(*),
+                          median(least(1.0, (k // 64 - 2147483648)::DOUBLE / greatest(n_steps - 1, 1)))
+                   FROM picked GROUP BY GROUPING SETS ((grp, rank), (grp))"""
+            ).fetchall()
+        finally:
+            self._store.con.unregister("_am_fatal")
+        rows = [(g, None if rank is None else fatal[g][rank], n, median) for g, rank, n, median in rows]
+        return _decisive_rows(self._n, rows)
 
 
 class SignatureQueries(StoreBase):
@@ -79,21 +136,32 @@ class SignatureQueries(StoreBase):
         evidence steps; the rest aggregates that per-trace table. Cascade rows cover failed traces, or all traces
         of groups where no outcome is known.
         """
+        with self.signature_session(annotator, mode_ids, group_column=group_column, group_key=group_key) as session:
+            return session.tables(drilldown=drilldown)
+
+    @contextmanager
+    def signature_session(
+        self,
+        annotator: str,
+        mode_ids: Sequence[str],
+        *,
+        group_column: GroupColumn = "model",
+        group_key: str | None = None,
+    ) -> Iterator[SignatureSession]:
+        """The per-trace table of a report, kept while the caller reads its aggregates, then dropped.
+
+        A report asks twice: first for the tables its statistics come from, then, once it knows each group's
+        fatal modes, for the decisive steps, which depend on them; both read the one per-trace pass made here.
+        """
         if len(mode_ids) > 62:
             raise StoreError(f"{self.path}: a report handles at most 62 modes, the taxonomy has {len(mode_ids)}")
         self.con.register("_am_modes", pa.table({"mode_id": list(mode_ids), "bit": list(range(len(mode_ids)))}))
         try:
             self._signature_per_trace(annotator, mode_ids, group_column, group_key)
-            masks = self.con.execute(
-                "SELECT grp, cls, present_mask, known_mask, count(*) FROM _am_per_trace GROUP BY ALL ORDER BY ALL"
-            ).fetchall()
-            no_outcome = sorted({r[0] for r in masks} - {r[0] for r in masks if r[1] != "u"})
-            cascade = self._signature_cascade(len(mode_ids), no_outcome)
-            picks = self._signature_drilldown(drilldown)
+            yield SignatureSession(self, len(mode_ids))
         finally:
             self.con.execute("DROP TABLE IF EXISTS _am_per_trace; DROP TABLE IF EXISTS _am_loc")
             self.con.unregister("_am_modes")
-        return SignatureTables(masks=[tuple(r) for r in masks], cascade=cascade, drilldown=picks)
 
     def _signature_per_trace(
         self, annotator: str, mode_ids: Sequence[str], column: GroupColumn, key: str | None
@@ -192,7 +260,6 @@ class SignatureQueries(StoreBase):
             """SELECT x.grp, x.bit, y.bit, count(*) FROM _am_loc x
                JOIN _am_loc y ON x.r = y.r AND x.step < y.step GROUP BY ALL"""
         ).fetchall()
-        self.con.execute("DROP TABLE IF EXISTS _am_loc")
         return _cascade_rows(n, set(no_outcome_groups), counts, per_mode, pairs)
 
     def _signature_drilldown(self, limit: int) -> list[tuple[str, str, str]]:
@@ -283,3 +350,16 @@ def _cascade_rows(
     for group, first, then, traces in pairs:
         rows[group].precedence[first][then] = int(traces)
     return [rows[group] for group in sorted(rows)]
+
+
+def _decisive_rows(n: int, rows: list[tuple[Any, ...]]) -> list[DecisiveRow]:
+    located: dict[str, tuple[int, float | None]] = {}
+    roots: dict[str, list[int]] = {}
+    for group, bit, traces, median in rows:
+        if bit is None:
+            located[group] = (int(traces), None if median is None else float(median))
+        else:
+            roots.setdefault(group, [0] * n)[bit] = int(traces)
+    return [
+        DecisiveRow(group, located[group][0], roots.get(group, [0] * n), located[group][1]) for group in sorted(located)
+    ]
