@@ -17,12 +17,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from agentmortem.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 from agentmortem.model import Annotation
 from agentmortem.store import Store
 from agentmortem.taxonomy import mast
 
-DEFAULT_BOOTSTRAP = 1000
-DEFAULT_SEED = 0
 # Cell order of the per-trace count arrays: annotator/reference = yes/yes, yes/no, no/yes, no/no.
 _TP, _FP, _FN, _TN = range(4)
 

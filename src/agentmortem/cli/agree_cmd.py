@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from agentmortem.analysis.agreement import (
-    DEFAULT_BOOTSTRAP,
-    DEFAULT_SEED,
-    AgreementError,
-    AgreementReport,
-    Figures,
-    agreement_in_store,
-)
 from agentmortem.cli.app import app, console, fail, open_store, print_json
+from agentmortem.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+
+if TYPE_CHECKING:  # numpy and the analysis package load only when `agree` runs
+    from agentmortem.analysis.agreement import AgreementReport, Figures
 
 
 @app.command("agree")
@@ -33,6 +29,8 @@ def agree_command(
     Only traces both annotated successfully are compared; a mode either side left unknown is excluded from that
     mode's figures and counted.
     """
+    from agentmortem.analysis.agreement import AgreementError, agreement_in_store
+
     with open_store(read_only=True) as store:
         try:
             report = agreement_in_store(store, annotator, reference, bootstrap=bootstrap, seed=seed)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -22,8 +23,10 @@ from agentmortem.cli.app import (
     open_store,
     print_json,
 )
-from agentmortem.ingest import IngestReport, ingest
 from agentmortem.readers import all_readers
+
+if TYPE_CHECKING:  # ingest pulls in the store (DuckDB) and the outcome scorers; loaded when `ingest` runs
+    from agentmortem.ingest import IngestReport
 
 
 @app.command("ingest")
@@ -37,6 +40,8 @@ def ingest_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Read trace files into the store. Bad files are reported one line each; the rest goes on."""
+    from agentmortem.ingest import ingest
+
     check_format(format)
     with open_store() as store, _progress(disable=as_json) as progress:
         task = progress.add_task("ingesting", total=None)
@@ -83,5 +88,5 @@ def formats_command(as_json: Annotated[bool, typer.Option("--json", help="Print 
         return
     table = Table("format", "what it reads")
     for reader in readers:
-        table.add_row(reader.name, reader.description)
+        table.add_row(reader.name, escape(reader.description))  # descriptions name markers such as [agent]
     console.print(table)

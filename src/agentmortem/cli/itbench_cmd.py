@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Column, Table
 
 from agentmortem.cli.app import app, console, fail, print_json
-from agentmortem.outcomes.itbench import load_ground_truths
-from agentmortem.outcomes.itbench_runs import RunScore, score_runs
 from agentmortem.readers.base import ReadError
+
+if TYPE_CHECKING:
+    from agentmortem.outcomes.itbench_runs import RunScore
 
 
 @app.command("score-itbench")
@@ -26,6 +27,9 @@ def score_itbench_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
     """Score each run's agent_output.json: root-cause recall, precision, matched and missed groups."""
+    from agentmortem.outcomes.itbench import load_ground_truths
+    from agentmortem.outcomes.itbench_runs import score_runs
+
     if not run_dir.is_dir():
         fail(f"{run_dir}: not a directory")
     try:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentmortem.cli.app import app, console, err_console, open_store, print_json, warn
-from agentmortem.labels import ImportReport, import_labels
+
+if TYPE_CHECKING:
+    from agentmortem.labels import ImportReport
 
 _SHOWN_MISSING = 5
 """How many missing trace ids the one-line notice names."""
@@ -36,6 +38,8 @@ def import_labels_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import failure labels as annotations. Exits 1 when a row is bad or names a trace not in the store."""
+    from agentmortem.labels import import_labels
+
     with open_store() as store:
         report = import_labels(file, store, annotator=annotator, numbering=numbering.value)
     _print_report(report, as_json=as_json)

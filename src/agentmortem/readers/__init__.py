@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agentmortem.model import Trace
 from agentmortem.readers.base import SNIFF_BYTES, Reader, ReadError
+
+if TYPE_CHECKING:  # the model (pydantic) is not needed to name formats: `agentmortem --help` lists them
+    from agentmortem.model import Trace
 
 # name -> "module:Class"; order breaks ties in sniffing (more specific formats first, plain text last).
 _REGISTRY: dict[str, str] = {
