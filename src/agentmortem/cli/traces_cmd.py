@@ -71,7 +71,7 @@ def list_command(
     _print_whole(table, _table_width(cells, shown))
     hidden = [name for name in _LIST_COLUMNS if name not in shown]
     note = f" ({', '.join(hidden)} left out at this terminal width; --json has every field)" if hidden else ""
-    console.print(f"{len(rows)} traces{note}", highlight=False)
+    console.print(f"{len(rows)} traces{note}", highlight=False, soft_wrap=True)
 
 
 _LIST_COLUMNS = ("id", "format", "model", "system", "steps", "success", "score", "annotators")
