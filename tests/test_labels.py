@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from agentmortem.cli import labels_cmd  # noqa: F401  (registers import-labels)
 from agentmortem.cli.app import app
 from agentmortem.ingest import ingest
-from agentmortem.labels import LabelError, import_labels, label_value, resolve_mode_name, verdicts_from_labels
+from agentmortem.label_formats.embedded import resolve_mode_name
+from agentmortem.label_formats.rows import LabelError, label_value, verdicts_from_labels
+from agentmortem.labels import import_labels
 from agentmortem.store import Store
 from conftest import FIXTURES, shared_data
 
@@ -58,8 +60,11 @@ def test_legacy_numbering_swaps_3_2_and_3_3() -> None:
         ("2.6 Disobey role specification", "FM-1.2"),
         ("1.5 Unaware of stopping conditions", "FM-1.5"),
         ("2.4 Information Witholding", "FM-2.4"),  # misspelt in the source data
-        ("4.2 Lack of result verification", None),
-        ("2.1 Unbatched repetitive execution", None),
+        ("4.2 Lack of result verification", "FM-3.3"),  # a draft's name: mast.yaml former_names
+        ("3.2 Lack of critical verification", "FM-3.2"),
+        ("2.5 Derailment from task", "FM-2.3"),
+        ("1.4 Fail to elicit clarification", "FM-2.2"),
+        ("2.1 Unbatched repetitive execution", None),  # a draft's mode the final taxonomy dropped
         ("", None),
     ],
 )
@@ -153,10 +158,13 @@ def test_real_human_sample_through_import_labels(store: Store) -> None:
     path = shared_data("mad-original", "human_sample.json")
     ingest([path], store, format="mad")
     report = import_labels(path, store)
-    assert (report.rows, report.imported, report.missing, report.errors) == (4, 12, 0, [])
-    assert any("'1.1 Poor task constraint compliance' matches no MAST mode" in w for w in report.warnings)
+    # 4 records x (3 annotators + their majority)
+    assert (report.rows, report.imported, report.missing, report.errors) == (4, 16, 0, [])
+    assert any("'1.3 Undetected conversation ambiguities and contradictions' is a mode of an earlier" in w
+               for w in report.warnings)  # fmt: skip
+    assert not any("Poor task constraint compliance" in w for w in report.warnings)  # a former name of FM-1.1
     kinds = {(a.annotator, a.annotator_kind) for a in store.get_annotations()}
-    assert kinds == {(f"human-annotator_{i}", "human") for i in (1, 2, 3)}
+    assert kinds == {(f"human-annotator_{i}", "human") for i in (1, 2, 3)} | {("human-majority", "human")}
 
 
 def test_import_labels_into_empty_store_counts_missing(store: Store, tmp_path: Path) -> None:

@@ -8,9 +8,16 @@ from pathlib import Path
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from agentmortem.cli.main import app
 from agentmortem.ingest import ingest
-from agentmortem.labels import LABEL_WARNINGS_KEY, embedded_annotations
+from agentmortem.label_formats.embedded import (
+    HUMAN_MAJORITY,
+    LABEL_WARNINGS_KEY,
+    embedded_annotations,
+    resolve_mode_name,
+)
 from agentmortem.model import Step, Trace
 from agentmortem.readers import MIN_CONFIDENCE, ReadError, detect_format, read_head, read_traces
 from agentmortem.readers.mad import MadReader
@@ -132,21 +139,50 @@ def test_real_human_sample() -> None:
     assert all(len(t.steps) >= 4 for t in traces)
     for trace, record in zip(traces, raw, strict=True):
         annotators = sorted(k for k in record["annotations"][0] if k.startswith("annotator"))
-        assert [a.annotator for a in embedded_annotations(trace)] == [f"human-{k}" for k in annotators]
+        expected = [f"human-{k}" for k in annotators] + [HUMAN_MAJORITY]
+        assert [a.annotator for a in embedded_annotations(trace)] == expected
     assert_covers(traces[3].steps, raw[3]["trace"], MESSAGES_MARKER)
     # The last record uses the final taxonomy, so its codes are final-paper ids: every entry maps.
     final = embedded_annotations(traces[3])
     assert traces[3].metadata[LABEL_WARNINGS_KEY] == []
-    for annotation in final:
+    for annotation in final[:-1]:  # the annotators; the last is their majority
         column = annotation.annotator.removeprefix("human-")
         expected = [f"FM-{e['failure mode'].split()[0]}" for e in raw[3]["annotations"] if e[column]]
         assert annotation.present_modes() == expected and len(annotation.verdicts) == 14
-    # Round 1 MetaGPT: old codes; names that still exist map to today's ids, the rest is reported.
+    # Round 1 MetaGPT: a draft taxonomy with other codes; its names map to today's modes through the taxonomy's
+    # former names (2.2 Step repetition -> FM-1.3, 4.2 Lack of result verification -> FM-3.3, ...); the four draft
+    # modes the final taxonomy dropped are reported, and "Waiting for known information" was marked by everyone.
     round1 = embedded_annotations(traces[2])[0]
-    assert round1.present_modes() == ["FM-1.2", "FM-1.3", "FM-1.5", "FM-2.1"]
+    assert round1.present_modes() == ["FM-1.2", "FM-1.3", "FM-1.5", "FM-2.1", "FM-2.3", "FM-2.6", "FM-3.2", "FM-3.3"]
     warnings = traces[2].metadata[LABEL_WARNINGS_KEY]
-    assert len(warnings) == len(raw[2]["annotations"]) - 4
+    assert len(warnings) == 4 and all("earlier MAST draft that the final taxonomy dropped" in w for w in warnings)
     assert any("'2.1 Unbatched repetitive execution'" in w for w in warnings)
+
+
+def test_every_human_sample_label_maps_or_is_warned() -> None:
+    """Issue 10: every label name of the MAD human sample maps to a MAST mode, or the reader warns about it."""
+    path = shared_data("mad-original", "human_sample.json")
+    raw = orjson.loads(path.read_bytes())
+    traces, _ = read(path)
+    names = 0
+    for trace, record in zip(traces, raw, strict=True):
+        warnings = trace.metadata[LABEL_WARNINGS_KEY]
+        for entry in record["annotations"]:
+            heading = entry["failure mode"].strip().splitlines()[0].strip()
+            warned = [w for w in warnings if repr(heading) in w]
+            assert (resolve_mode_name(heading) is None) == bool(warned), heading
+            names += 1
+        assert len(warnings) == sum(resolve_mode_name(e["failure mode"]) is None for e in record["annotations"])
+    assert names == 67
+
+
+def test_human_majority_follows_the_annotators() -> None:
+    traces, _ = read(MAD / "human_records.json")
+    by_name = {a.annotator: a for a in embedded_annotations(traces[1])}  # Final round, two annotators
+    majority = by_name[HUMAN_MAJORITY]
+    assert majority.annotator_kind == "human"
+    # 3.2 both present -> present; 1.3 and 2.4 split one to one -> unknown (left out).
+    assert [(v.mode_id, v.present) for v in majority.verdicts] == [("FM-3.2", True)]
 
 
 def test_real_mad_original_ingest(store: Store) -> None:
@@ -156,7 +192,8 @@ def test_real_mad_original_ingest(store: Store) -> None:
     summaries = {s.id: s for s in store.list_traces()}
     assert summaries["mad/ChatDev_ProgramDev_GPT4o/5"].model == "GPT-4o"
     assert summaries["mad/ChatDev_ProgramDev_GPT4o/5"].annotators == ("mad-o1",)
-    assert summaries["mad-human/MetaGPT_MMLU/16"].annotators == tuple(f"human-annotator_{i}" for i in (1, 2, 3))
+    expected = tuple(f"human-annotator_{i}" for i in (1, 2, 3)) + (HUMAN_MAJORITY,)
+    assert summaries["mad-human/MetaGPT_MMLU/16"].annotators == expected
 
 
 # -- bad input ----------------------------------------------------------------------------------------------
@@ -190,3 +227,13 @@ def test_jsonl_with_truncated_last_line_and_bad_bytes(tmp_path: Path) -> None:
     traces, errors = read(path)
     assert len(traces) == 1 and "Agr\ufffded." in traces[0].steps[4].content
     assert [(e.line, e.reason) for e in errors] == [(2, "invalid JSON (truncated or malformed line)")]
+
+
+def test_ingest_warns_about_every_label_it_cannot_map(runner: CliRunner, db_path: str) -> None:
+    result = runner.invoke(app, ["--db", db_path, "ingest", str(MAD / "human_records.json")])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: mad-human/AG2_GSM-Plus/11: failure mode '3.4 Waiting for known information' is a mode of an "
+        "earlier MAST draft that the final taxonomy dropped; its labels are left out"
+    ]

@@ -54,3 +54,6 @@ DEFAULT_BOOTSTRAP = 1000
 
 DEFAULT_SEED = 0
 """Random seed of the agreement bootstrap."""
+
+DEFAULT_TOLERANCE = 1
+"""Steps either side of a reference step that still count as a hit for the `_within` figures."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentmortem.labels import embedded_annotations
+from agentmortem.label_formats.embedded import LABEL_WARNINGS_KEY, embedded_annotations
 from agentmortem.model import Annotation, Outcome, Trace
 from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD, GroundTruth, finalize_outcome, load_outcomes_file
 from agentmortem.outcomes.itbench import load_ground_truths
@@ -33,6 +33,8 @@ class IngestReport:
     annotated: int = 0
     """Traces annotated inline by the `annotate` callable, if one was given."""
     errors: list[ReadError] = field(default_factory=list)
+    label_warnings: list[str] = field(default_factory=list)
+    """Labels inside the traces' records that map to no mode (the reader's `label_warnings`), one line each."""
 
     @property
     def ok(self) -> bool:
@@ -84,6 +86,7 @@ def ingest(
             finalize_outcome(trace, external=external, success_threshold=success_threshold, ground_truths=truths)
             report.read += 1
             report.steps += len(trace.steps)
+            report.label_warnings.extend(f"{trace.id}: {w}" for w in trace.metadata.get(LABEL_WARNINGS_KEY, []))
             batch.append(trace)
             if annotate is not None:
                 inline.append(annotate(trace))

@@ -1,68 +1,37 @@
-r"""Failure labels from outside agentmortem: label files (JSONL) and labels embedded in dataset records (MAD).
+"""Import failure labels from outside agentmortem into the store: label rows (JSONL), MAD record files, AgentRx.
 
-Every external label becomes a `ModeVerdict`: 1/true/"yes" -> present, 0/false/"no" -> absent, null -> no verdict
-(the mode stays unknown). Label keys are resolved with `Taxonomy.resolve`, so `1.3`, `FM-1.3` and `Step Repetition`
-all name FM-1.3; `numbering="legacy"` reads 3.2/3.3 the way the original MAST judge prompt numbered them.
+What each form says and how it becomes an `Annotation` lives in `agentmortem.label_formats`; this module reads the
+files, finds each label's trace in the store and writes the annotations.
 
-Where embedded labels come from (see `embedded_annotations`):
-
-* ``trace.metadata["mast_annotation"]``: a MAD record's per-mode 0/1 labels. The MAST authors produced these with
-  their OpenAI o1 LLM-as-a-judge pipeline, not by hand, so they are stored as annotator ``mad-o1`` (the same name
-  the MAD-as-chat `labels.jsonl` uses), kind ``imported``, final-paper numbering.
-* ``trace.metadata["human_annotations"]``: the entries of a MAST human-labelled record, ``{"failure mode": "<code>
-  <name>\n\n<definition>", "annotator_1": bool, …}``. Each ``annotator_<n>`` becomes annotator ``human-annotator_<n>``
-  (kind ``human``). Early annotation rounds used older taxonomy drafts whose codes mean other modes, so these entries
-  are matched by *name only* (a code never decides), tolerating small misspellings; entries whose name matches no
-  MAST mode are left out and listed under ``trace.metadata["label_warnings"]``.
+Finding the trace: a label names it by its stored id. A trace id repeated in a label file names the next trace of
+that id: its n-th row goes to ``<id>~<n>``, the id the openai reader gives the n-th trace of a file that repeats ids
+(rows must be in the traces' order). An id no stored trace has, but that is the name (without extension) of the one
+file a single stored trace was read from, names that trace: AgentRx names trajectories by their file name.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from agentmortem.model import Annotation, AnnotatorKind, ModeVerdict, Trace
+from agentmortem.label_formats.agentrx import ANNOTATOR as AGENTRX_ANNOTATOR
+from agentmortem.label_formats.agentrx import agentrx_row, is_agentrx_document
+from agentmortem.label_formats.embedded import LABEL_WARNINGS_KEY, embedded_annotations
+from agentmortem.label_formats.rows import LabelError, annotation_from_row
+from agentmortem.model import Annotation, AnnotatorKind, Evidence
 from agentmortem.readers.base import ReadError
-from agentmortem.readers.openai_chat import occurrence_id
-from agentmortem.taxonomy import Taxonomy, mast
+from agentmortem.readers.openai_chat import MESSAGE_STEPS_KEY, occurrence_id
+from agentmortem.taxonomy import Taxonomy
 from agentmortem.taxonomy.taxonomy import Numbering
 
-if TYPE_CHECKING:  # the MAD reader imports this module; keep DuckDB out of reader imports
+if TYPE_CHECKING:  # keep DuckDB out of this module's imports
     from agentmortem.store import Store
 
-MAD_ANNOTATOR = "mad-o1"
-"""Name of the MAD dataset's own labels (the MAST authors' o1 judge)."""
-
-MAST_LABELS_KEY = "mast_annotation"
-"""Trace metadata key holding a MAD record's raw per-mode labels."""
-
-HUMAN_LABELS_KEY = "human_annotations"
-"""Trace metadata key holding a MAST human-labelled record's raw annotation entries."""
-
-HUMAN_ROUND_KEY = "annotation_round"
-"""Trace metadata key holding the annotation round of a human-labelled record (kept as annotator_version)."""
-
-LABEL_WARNINGS_KEY = "label_warnings"
-"""Trace metadata key listing label entries that could not be mapped to the taxonomy."""
-
-SPELLING_TOLERANCE = 0.92
-"""Minimum similarity (difflib ratio) for a misspelt mode name to count as that mode; high enough that distinct
-older-draft names ('lack of result verification' vs 'lack of verification', 0.85) stay apart."""
-
-_TRUE = {"1", "true", "yes", "y", "present"}
-_FALSE = {"0", "false", "no", "n", "absent"}
-_LEADING_CODE = re.compile(r"^\s*(?:FM)?[\s\-_.]*\d+\.\d+\s*", re.IGNORECASE)
-
-
-class LabelError(ValueError):
-    """A label value that is neither true, false nor null."""
+__all__ = ["ImportReport", "LabelError", "embedded_annotations", "import_labels"]
 
 
 @dataclass
@@ -73,6 +42,8 @@ class ImportReport:
     imported: int = 0
     missing: int = 0
     missing_ids: list[str] = field(default_factory=list)
+    by_file_name: int = 0
+    """Labels whose trace was found by the name of the file it was read from (see the module docstring)."""
     errors: list[ReadError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -82,219 +53,71 @@ class ImportReport:
         return not self.errors and not self.missing
 
 
-# -- single labels ------------------------------------------------------------------------------------------
+@dataclass
+class _Label:
+    """An annotation read from a file, before its trace is found; `by_message` when its steps count messages."""
+
+    annotation: Annotation
+    by_message: bool = False
 
 
-def label_value(value: Any) -> bool | None:
-    """Present (True), absent (False) or unknown (None) for one raw label value; LabelError when unreadable."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE or text in _FALSE:
-            return text in _TRUE
-        if text in {"", "null", "none"}:
-            return None
-    raise LabelError(f"label value {value!r} is not 0/1, true/false or null")
-
-
-def verdicts_from_labels(
-    labels: Mapping[str, Any], *, numbering: Numbering = "paper", taxonomy: Taxonomy | None = None
-) -> tuple[list[ModeVerdict], list[str]]:
-    """Verdicts (in taxonomy order) for a `{mode label: value}` mapping, and the label keys that map to no mode.
-
-    Null values leave their mode out. When two keys name the same mode, present wins over absent.
-    """
-    taxonomy = taxonomy or mast()
-    present: dict[str, bool] = {}
-    unmapped: list[str] = []
-    for key, raw in labels.items():
-        mode_id = taxonomy.resolve(str(key), numbering=numbering)
-        if mode_id is None:
-            unmapped.append(str(key))
-            continue
-        value = label_value(raw)
-        if value is not None:
-            present[mode_id] = present.get(mode_id, False) or value
-    verdicts = [ModeVerdict(mode_id=m, present=present[m]) for m in taxonomy.ids if m in present]
-    return verdicts, unmapped
-
-
-def annotation_from_labels(
-    trace_id: str,
-    labels: Mapping[str, Any],
-    *,
-    annotator: str,
-    kind: AnnotatorKind = "imported",
-    numbering: Numbering = "paper",
-    version: str | None = None,
-) -> tuple[Annotation, list[str]]:
-    """One annotation from a `{mode label: value}` mapping, with the label keys that map to no mode."""
-    taxonomy = mast()
-    verdicts, unmapped = verdicts_from_labels(labels, numbering=numbering, taxonomy=taxonomy)
-    annotation = Annotation(
-        trace_id=trace_id, annotator=annotator, annotator_kind=kind, annotator_version=version,
-        taxonomy=taxonomy.name, taxonomy_version=taxonomy.version, verdicts=verdicts,
-    )  # fmt: skip
-    return annotation, unmapped
-
-
-# -- MAST human-labelled records ----------------------------------------------------------------------------
-
-
-def resolve_mode_name(text: str, *, taxonomy: Taxonomy | None = None) -> str | None:
-    """Mode id for a '<code> <name>' heading (definition lines may follow), by its name alone.
-
-    Codes are ignored because they meant other modes in earlier drafts of the taxonomy.
-    """
-    taxonomy = taxonomy or mast()
-    name = _LEADING_CODE.sub("", text, count=1).strip().splitlines()
-    if not name:
-        return None
-    exact = taxonomy.resolve(name[0])
-    return exact if exact is not None else _closest_mode(name[0], taxonomy)
-
-
-def _closest_mode(name: str, taxonomy: Taxonomy) -> str | None:
-    if taxonomy is mast():
-        return _closest_mast_mode(name)  # the same few headings recur in every record: remember them
-    return _closest_in(name, taxonomy)
-
-
-@lru_cache(maxsize=1024)
-def _closest_mast_mode(name: str) -> str | None:
-    return _closest_in(name, mast())
-
-
-def _closest_in(name: str, taxonomy: Taxonomy) -> str | None:
-    matcher = difflib.SequenceMatcher(None, b=_normalise(name))
-    best_ratio, best_id = 0.0, None
-    for mode in taxonomy.modes:
-        for candidate in (mode.name, *mode.aliases):
-            matcher.set_seq1(_normalise(candidate))
-            # quick_ratio is an upper bound of ratio: skip the exact computation when it cannot win
-            if matcher.quick_ratio() >= max(best_ratio, SPELLING_TOLERANCE) and matcher.ratio() > best_ratio:
-                best_ratio, best_id = matcher.ratio(), mode.id
-    return best_id if best_ratio >= SPELLING_TOLERANCE else None
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
-
-
-def unmapped_human_modes(entries: list[Any]) -> list[str]:
-    """Headings ('<code> <name>') of human-annotation entries whose name matches no MAST mode."""
-    taxonomy = mast()
-    headings = [_heading(e) for e in entries if isinstance(e, dict)]
-    return [h for h in headings if h and resolve_mode_name(h, taxonomy=taxonomy) is None]
-
-
-def _heading(entry: dict[str, Any]) -> str:
-    text = entry.get("failure mode")
-    return text.strip().splitlines()[0].strip() if isinstance(text, str) and text.strip() else ""
-
-
-def human_annotations(trace_id: str, entries: list[Any], *, version: str | None = None) -> list[Annotation]:
-    """One `human` annotation per `annotator_<n>` column of a MAST human-labelled record's entries."""
-    taxonomy = mast()
-    columns: dict[str, dict[str, bool]] = {}
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        mode_id = resolve_mode_name(str(entry.get("failure mode", "")), taxonomy=taxonomy)
-        if mode_id is None:
-            continue
-        for column, raw in entry.items():
-            value = label_value(raw) if column.startswith("annotator") else None
-            if value is not None:
-                labels = columns.setdefault(column, {})
-                labels[mode_id] = labels.get(mode_id, False) or value
-    return [
-        annotation_from_labels(trace_id, labels, annotator=f"human-{column}", kind="human", version=version)[0]
-        for column, labels in sorted(columns.items())
-    ]
-
-
-# -- labels embedded in traces ------------------------------------------------------------------------------
-
-
-def embedded_annotations(
-    trace: Trace, *, numbering: Numbering = "paper", annotator: str | None = None
-) -> list[Annotation]:
-    """Annotations carried inside a trace's source record: MAD's `mast_annotation` and MAST human labels.
-
-    Unreadable label values are skipped here (ingest must not fail on labels); `import-labels` reports them.
-    """
-    annotations: list[Annotation] = []
-    raw = trace.metadata.get(MAST_LABELS_KEY)
-    if isinstance(raw, dict):
-        try:
-            annotation, _ = annotation_from_labels(
-                trace.id, raw, annotator=annotator or MAD_ANNOTATOR, numbering=numbering
-            )
-            annotations.append(annotation)
-        except LabelError:
-            pass
-    entries = trace.metadata.get(HUMAN_LABELS_KEY)
-    if isinstance(entries, list):
-        version = trace.metadata.get(HUMAN_ROUND_KEY)
-        try:
-            annotations.extend(human_annotations(trace.id, entries, version=str(version) if version else None))
-        except LabelError:
-            pass
-    return annotations
-
-
-# -- label files --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Options:
+    annotator: str | None
+    kind: AnnotatorKind | None
+    numbering: Numbering
+    taxonomy: Taxonomy | None
 
 
 def import_labels(
-    path: str | Path, store: Store, *, annotator: str | None = None, numbering: Numbering = "paper"
+    path: str | Path,
+    store: Store,
+    *,
+    annotator: str | None = None,
+    numbering: Numbering = "paper",
+    kind: AnnotatorKind | None = None,
+    taxonomy: Taxonomy | None = None,
 ) -> ImportReport:
-    """Import a label file into `store`: JSONL rows `{trace_id, labels, annotator?}` or MAD record files.
+    """Import a label file into `store`: JSONL label rows, MAD record files, or an AgentRx ground-truth file.
 
-    A trace id repeated in a label file names the next trace of that id: its n-th row goes to `<id>~<n>`, the id
-    the openai reader gives the n-th trace of a file that repeats ids (rows must be in the traces' order).
-
-    Rows whose trace is not in the store are counted (`missing`), bad rows are reported with their line number,
-    and everything else is written through `Store.put_annotations`.
+    `annotator` and `kind` override what the rows say; `taxonomy` is the one mode keys refer to unless a row names
+    another. Rows whose trace is not in the store are counted (`missing`), bad rows are reported with their line
+    number, and everything else is written through `Store.put_annotations`.
     """
     path = Path(path)
     report = ImportReport()
+    options = _Options(annotator, kind, numbering, taxonomy)
     try:
-        annotations = list(_read_labels(path, report, annotator=annotator, numbering=numbering))
+        labels = list(_read_labels(path, report, options))
     except OSError as exc:
         report.errors.append(ReadError(path, f"cannot read: {exc.strerror or exc}"))
         return report
-    known = set(store.trace_ids())
-    found = [a for a in annotations if a.trace_id in known]
-    missing = sorted({a.trace_id for a in annotations if a.trace_id not in known})
-    report.missing, report.missing_ids = len(missing), missing
+    found = _place(labels, store, report)
     report.imported = store.put_annotations(found)
     return report
 
 
-def _read_labels(
-    path: Path, report: ImportReport, *, annotator: str | None, numbering: Numbering
-) -> Iterator[Annotation]:
+def _read_labels(path: Path, report: ImportReport, options: _Options) -> Iterator[_Label]:
     data = path.read_bytes()
     if not data.strip():
         report.errors.append(ReadError(path, "empty file"))
         return
     if _looks_like_mad(data):
-        yield from _mad_file_labels(path, report, annotator=annotator, numbering=numbering)
+        yield from _mad_file_labels(path, report, options)
+        return
+    document = _whole_document(data)
+    if is_agentrx_document(document):
+        yield from _agentrx_labels(path, document, report, options)
         return
     seen: dict[str, int] = {}
     for number, line in enumerate(data.split(b"\n"), start=1):
         if line.strip():
             report.rows += 1
-            annotation = _row_annotation(path, number, line, report, annotator=annotator, numbering=numbering)
+            annotation = _row_annotation(path, number, line, report, options)
             if annotation is not None:
                 # A repeated trace id means the next trace of that id, as the openai reader numbers them.
                 annotation.trace_id = occurrence_id(annotation.trace_id, seen)
-                yield annotation
+                yield _Label(annotation)
 
 
 def _looks_like_mad(data: bytes) -> bool:
@@ -302,26 +125,45 @@ def _looks_like_mad(data: bytes) -> bool:
     return head.startswith((b"{", b"[")) and b'"mas_name"' in data[:65536] and b'"labels"' not in head[:200]
 
 
-def _row_annotation(
-    path: Path, number: int, line: bytes, report: ImportReport, *, annotator: str | None, numbering: Numbering
-) -> Annotation | None:
+def _whole_document(data: bytes) -> Any:
+    if not data.lstrip().startswith(b"["):
+        return None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _row_annotation(path: Path, number: int, line: bytes, report: ImportReport, options: _Options) -> Annotation | None:
     try:
         row = orjson.loads(line)
     except orjson.JSONDecodeError:
         report.errors.append(ReadError(path, "invalid JSON (truncated or malformed line)", line=number))
         return None
-    problem = _row_problem(row, annotator)
+    problem = _row_problem(row, options.annotator)
     if problem is not None:
         report.errors.append(ReadError(path, problem, line=number))
         return None
+    return _annotation(path, number, row, report, options, default_annotator=None)
+
+
+def _annotation(
+    path: Path, number: int | None, row: dict[str, Any], report: ImportReport, options: _Options, *,
+    default_annotator: str | None,
+) -> Annotation | None:  # fmt: skip
+    where = f"{path}:{number}" if number is not None else str(path)
+    name = options.annotator or row.get("annotator") or default_annotator
     try:
-        annotation, unmapped = annotation_from_labels(
-            str(row["trace_id"]), row["labels"], annotator=annotator or row["annotator"], numbering=numbering
-        )
+        annotation, unmapped = annotation_from_row(
+            str(row["trace_id"]), row, annotator=str(name), kind=options.kind, numbering=options.numbering,
+            taxonomy=options.taxonomy,
+        )  # fmt: skip
     except LabelError as exc:
         report.errors.append(ReadError(path, str(exc), line=number))
         return None
-    report.warnings.extend(f"{path}:{number}: label {key!r} names no MAST mode; ignored" for key in unmapped)
+    report.warnings.extend(
+        f"{where}: label {key!r} names no {annotation.taxonomy} mode; ignored" for key in unmapped
+    )  # fmt: skip
     return annotation
 
 
@@ -337,12 +179,80 @@ def _row_problem(row: Any, annotator: str | None) -> str | None:
     return None
 
 
-def _mad_file_labels(
-    path: Path, report: ImportReport, *, annotator: str | None, numbering: Numbering
-) -> Iterator[Annotation]:
+def _mad_file_labels(path: Path, report: ImportReport, options: _Options) -> Iterator[_Label]:
     from agentmortem.readers import get_reader  # the readers package is only needed for MAD files
 
     for trace in get_reader("mad").read(path, report.errors):
         report.rows += 1
         report.warnings.extend(f"{path}: {trace.id}: {w}" for w in trace.metadata.get(LABEL_WARNINGS_KEY, []))
-        yield from embedded_annotations(trace, numbering=numbering, annotator=annotator)
+        for annotation in embedded_annotations(trace, numbering=options.numbering, annotator=options.annotator):
+            yield _Label(annotation)
+
+
+def _agentrx_labels(path: Path, document: list[Any], report: ImportReport, options: _Options) -> Iterator[_Label]:
+    for ordinal, record in enumerate(document):
+        report.rows += 1
+        try:
+            row, warnings = agentrx_row(record)
+        except LabelError as exc:
+            report.errors.append(ReadError(path, f"item {ordinal}: {exc}"))
+            continue
+        report.warnings.extend(f"{path}: item {ordinal} ({row['trace_id']}): {w}" for w in warnings)
+        annotation = _annotation(path, None, row, report, options, default_annotator=AGENTRX_ANNOTATOR)
+        if annotation is not None:
+            yield _Label(annotation, by_message=True)
+
+
+# -- finding each label's trace -----------------------------------------------------------------------------
+
+
+def _place(labels: list[_Label], store: Store, report: ImportReport) -> list[Annotation]:
+    """The annotations whose trace is in the store, with trace ids and (for message-counted labels) steps settled."""
+    known = set(store.trace_ids())
+    by_file = _ids_by_file_name(store) if any(lb.annotation.trace_id not in known for lb in labels) else {}
+    placed: list[_Label] = []
+    missing: set[str] = set()
+    for label in labels:
+        trace_id = label.annotation.trace_id
+        if trace_id not in known and trace_id in by_file:
+            label.annotation.trace_id = by_file[trace_id]
+            report.by_file_name += 1
+        if label.annotation.trace_id in known:
+            placed.append(label)
+        else:
+            missing.add(trace_id)
+    report.missing, report.missing_ids = len(missing), sorted(missing)
+    _steps_from_messages([lb.annotation for lb in placed if lb.by_message], store, report)
+    return [lb.annotation for lb in placed]
+
+
+def _ids_by_file_name(store: Store) -> dict[str, str]:
+    """File name (without extension) -> trace id, for the files exactly one stored trace was read from."""
+    ids: dict[str, list[str]] = {}
+    for trace_id, source in store.trace_sources().items():
+        if source:
+            ids.setdefault(Path(source).stem, []).append(trace_id)
+    return {stem: found[0] for stem, found in ids.items() if len(found) == 1}
+
+
+def _steps_from_messages(annotations: list[Annotation], store: Store, report: ImportReport) -> None:
+    """Turn 0-based message indices into step indices with each trace's map (identity where it has none)."""
+    if not annotations:
+        return
+    maps = store.metadata_values(MESSAGE_STEPS_KEY, [a.trace_id for a in annotations])
+    for annotation in annotations:
+        firsts = maps.get(annotation.trace_id)
+        if not isinstance(firsts, list):
+            continue
+        for verdict in annotation.verdicts:
+            verdict.evidence = [_on_step(e, firsts, annotation, report) for e in verdict.evidence]
+        if annotation.decisive_step is not None:
+            decisive = Evidence(step=annotation.decisive_step)
+            annotation.decisive_step = _on_step(decisive, firsts, annotation, report).step
+
+
+def _on_step(evidence: Evidence, firsts: list[Any], annotation: Annotation, report: ImportReport) -> Evidence:
+    if evidence.step < len(firsts):
+        return evidence.model_copy(update={"step": int(firsts[evidence.step])})
+    report.warnings.append(f"{annotation.trace_id}: message {evidence.step + 1} is past the trace's last message")
+    return evidence

@@ -160,6 +160,9 @@ class ModeVerdict(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list, description="Steps that show it; empty when absent.")
     explanation: str = Field(default="", description="Why, in the annotator's words.")
     flags: list[str] = Field(default_factory=list, description="Quality flags, e.g. 'no-evidence'.")
+    agent: str | None = Field(
+        default=None, description="The agent the annotator holds responsible for this mode, where agents are named."
+    )
 
     @property
     def first_step(self) -> int | None:
@@ -186,6 +189,11 @@ class Annotation(BaseModel):
     verdicts: list[ModeVerdict] = Field(default_factory=list, description="One per mode the annotator answered.")
     created_at: datetime | None = Field(default=None, description="When the annotation was made.")
     usage: dict[str, Any] = Field(default_factory=dict, description="Tokens, cost, requests, cache hits.")
+    decisive_step: int | None = Field(
+        default=None, description="The step after which the run could no longer succeed, if the annotator says."
+    )
+    decisive_agent: str | None = Field(default=None, description="The agent that made the decisive mistake, if named.")
+    decisive_mode: str | None = Field(default=None, description="Canonical id of the decisive mistake's mode, if any.")
 
     def verdict(self, mode_id: str) -> ModeVerdict | None:
         """The verdict for `mode_id`, or None when the annotator left it unknown."""

@@ -1,4 +1,7 @@
-"""How far one annotator agrees with a reference: per mode and overall, Cohen's kappa with a bootstrap interval.
+"""How far one annotator agrees with a reference, per mode and overall: whether and where.
+
+Whether: Cohen's kappa with a bootstrap interval, precision, recall, F1. Where: step hits, decisive steps and agents
+(definitions in `agentmortem.analysis.localisation`).
 
 This is how any judge (an LLM prompt, the offline detectors, a new model) is checked against human labels or
 another judge, as the MAST authors checked their o1 judge against expert annotators.
@@ -6,21 +9,23 @@ another judge, as the MAST authors checked their o1 judge against expert annotat
 Pairing rules: only traces both annotators annotated successfully are compared (the others are counted). Within
 them, a mode one side left unknown (no verdict, or `present=None`) is excluded from that mode's figures and
 counted under that side. Intervals come from a bootstrap over traces, so the modes of one trace are resampled
-together and the overall (micro) figures keep their within-trace correlation.
+together and the overall (micro) figures keep their within-trace correlation; the localisation rates use the same
+resamples.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from agentmortem.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+from agentmortem.analysis.localisation import FIGURES, location_cells
+from agentmortem.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_TOLERANCE
 from agentmortem.model import Annotation
 from agentmortem.store import Store
-from agentmortem.taxonomy import mast
+from agentmortem.taxonomy import TaxonomyError, built_in, mast
 
 # Cell order of the per-trace count arrays: annotator/reference = yes/yes, yes/no, no/yes, no/no.
 _TP, _FP, _FN, _TN = range(4)
@@ -52,6 +57,28 @@ class Figures:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """Hits out of chances, with a bootstrap interval; `rate` is None when there was no chance."""
+
+    hits: int
+    n: int
+    rate: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the annotator puts failures against the reference (definitions: `analysis.localisation`)."""
+
+    step_hit: Rate
+    step_hit_within: Rate
+    decisive_step: Rate
+    decisive_step_within: Rate
+    agent: Rate
+
+
+@dataclass(frozen=True)
 class ModeAgreement:
     """One mode's figures plus how many traces each side left it unknown on."""
 
@@ -59,6 +86,7 @@ class ModeAgreement:
     figures: Figures
     unknown_annotator: int
     unknown_reference: int
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,11 @@ class AgreementReport:
     modes: list[ModeAgreement]
     micro: Figures
     macro: MacroFigures
+    location: Location
+    """Overall: step hits summed over modes; decisive step and agent per decisive trace."""
+    decisive_traces: int
+    """Compared traces where the reference names a decisive step and the run did not succeed."""
+    tolerance: int
     bootstrap: int
     seed: int
     confidence: float
@@ -106,29 +139,54 @@ def agreement(
     bootstrap: int = DEFAULT_BOOTSTRAP,
     seed: int = DEFAULT_SEED,
     confidence: float = 0.95,
+    tolerance: int = DEFAULT_TOLERANCE,
+    success: Mapping[str, bool | None] | None = None,
+    step_agents: Mapping[str, Sequence[str | None]] | None = None,
 ) -> AgreementReport:
-    """Measure how `annotations` (one annotator) agree with `references` (another), trace by trace."""
+    """Measure how `annotations` (one annotator) agree with `references` (another), trace by trace.
+
+    `modes` default to those of the references' taxonomy. `success` (trace id -> outcome) decides which traces
+    failed, and `step_agents` (trace id -> each step's agent) names the agent of a step an annotator points at;
+    without them outcomes are unknown and only agents the annotator names count.
+    """
     mine, theirs = _by_trace(annotations), _by_trace(references)
     if not mine or not theirs:
         raise AgreementError(f"nothing to compare: {len(mine)} annotations vs {len(theirs)} references")
-    mode_ids = list(modes) if modes is not None else mast().ids
+    mode_ids = list(modes) if modes is not None else _reference_modes(references)
     ok_mine = {t for t, a in mine.items() if a.status == "ok"}
     ok_theirs = {t for t, a in theirs.items() if a.status == "ok"}
     common = sorted(ok_mine & ok_theirs)
-    cells, unknown = _cells([mine[t] for t in common], [theirs[t] for t in common], mode_ids)
+    pairs = [mine[t] for t in common], [theirs[t] for t in common]
+    cells, unknown = _cells(*pairs, mode_ids)
+    located, decisive_traces = location_cells(
+        *pairs, mode_ids, tolerance=tolerance, success=success or {}, step_agents=step_agents or {}
+    )
     samples = _bootstrap_sums(cells, bootstrap, seed)
+    located_samples = _bootstrap_sums(located, bootstrap, seed)  # the same seed draws the same resamples
     alpha = (1 - confidence) / 2
     per_mode = [
-        ModeAgreement(mode, _figures(cells[:, m, :].sum(axis=0), samples[:, m, :], alpha), *unknown[m])
+        ModeAgreement(
+            mode, _figures(cells[:, m, :].sum(axis=0), samples[:, m, :], alpha), unknown[m][0], unknown[m][1],
+            _location(located[:, m].sum(axis=0), located_samples[:, m], alpha),
+        )
         for m, mode in enumerate(mode_ids)
-    ]
+    ]  # fmt: skip
     return AgreementReport(
         annotator=_name(annotations), reference=_name(references), traces_compared=len(common),
         traces_only_annotator=len(set(mine) - set(theirs)), traces_only_reference=len(set(theirs) - set(mine)),
         failed_annotator=len(set(mine) - ok_mine), failed_reference=len(set(theirs) - ok_theirs),
         modes=per_mode, micro=_figures(cells.sum(axis=(0, 1)), samples.sum(axis=1), alpha),
-        macro=_macro(per_mode, samples, alpha), bootstrap=bootstrap, seed=seed, confidence=confidence,
+        macro=_macro(per_mode, samples, alpha), location=_overall_location(located, located_samples, alpha),
+        decisive_traces=decisive_traces, tolerance=tolerance, bootstrap=bootstrap, seed=seed, confidence=confidence,
     )  # fmt: skip
+
+
+def _reference_modes(references: Sequence[Annotation]) -> list[str]:
+    """The modes of the references' taxonomy when it is built in, else every mode either side answered."""
+    try:
+        return built_in(references[0].taxonomy).ids if references else mast().ids
+    except TaxonomyError:
+        return sorted({v.mode_id for a in references for v in a.verdicts})
 
 
 def agreement_in_store(
@@ -140,15 +198,23 @@ def agreement_in_store(
     bootstrap: int = DEFAULT_BOOTSTRAP,
     seed: int = DEFAULT_SEED,
     confidence: float = 0.95,
+    tolerance: int = DEFAULT_TOLERANCE,
 ) -> AgreementReport:
-    """`agreement` between two annotators' stored annotations (AgreementError naming a missing one)."""
+    """`agreement` between two annotators' stored annotations, with the stored outcomes and step agents.
+
+    AgreementError names an annotator the store does not have.
+    """
     mine = store.get_annotations(annotator=annotator)
     theirs = store.get_annotations(annotator=reference)
     for name, found in ((annotator, mine), (reference, theirs)):
         if not found:
             known = ", ".join(repr(a.annotator) for a in store.annotators()) or "none"
             raise AgreementError(f"no annotations by {name!r} in {store.path}; annotators there: {known}")
-    return agreement(mine, theirs, modes=modes, bootstrap=bootstrap, seed=seed, confidence=confidence)
+    ids = sorted({a.trace_id for a in mine} & {a.trace_id for a in theirs})
+    return agreement(
+        mine, theirs, modes=modes, bootstrap=bootstrap, seed=seed, confidence=confidence, tolerance=tolerance,
+        success=store.outcome_successes(ids), step_agents=store.step_agents(ids),
+    )  # fmt: skip
 
 
 def _by_trace(annotations: Sequence[Annotation]) -> dict[str, Annotation]:
@@ -188,14 +254,38 @@ def _cell(mine: bool, theirs: bool) -> int:
 
 
 def _bootstrap_sums(cells: np.ndarray, rounds: int, seed: int) -> np.ndarray:
-    """Cell sums per mode for each bootstrap resample of the traces: shape (rounds, modes, 4)."""
-    traces, modes = cells.shape[0], cells.shape[1]
+    """Sums over traces of per-trace `cells` (traces, ...) for each bootstrap resample: shape (rounds, ...)."""
+    traces, shape = cells.shape[0], cells.shape[1:]
     if traces == 0 or rounds <= 0:
-        return np.zeros((0, modes, 4), dtype=np.int64)
+        return np.zeros((0, *shape), dtype=np.int64)
     rng = np.random.default_rng(seed)
     # How often each trace is drawn in each resample; one matrix product then gives every resample's sums.
     weights = rng.multinomial(traces, np.full(traces, 1 / traces), size=rounds)
-    return (weights @ cells.reshape(traces, modes * 4)).reshape(rounds, modes, 4)
+    return (weights @ cells.reshape(traces, -1)).reshape(rounds, *shape)
+
+
+def _location(total: np.ndarray, samples: np.ndarray, alpha: float) -> Location:
+    """A Location from (figures, 2) hit/chance sums and their (rounds, figures, 2) resamples."""
+    rates = [_rate(total[f], samples[:, f], alpha) for f in range(len(FIGURES))]
+    return Location(*rates)
+
+
+def _overall_location(located: np.ndarray, samples: np.ndarray, alpha: float) -> Location:
+    """Step hits summed over the modes; decisive step and agent from the per-trace slot (the last)."""
+    steps = located[:, :-1].sum(axis=(0, 1)), samples[:, :-1].sum(axis=1)
+    trace = located[:, -1].sum(axis=0), samples[:, -1]
+    step_hit, step_within = (_rate(steps[0][f], steps[1][:, f], alpha) for f in range(2))
+    decisive, decisive_within, agent = (_rate(trace[0][f], trace[1][:, f], alpha) for f in range(2, 5))
+    return Location(step_hit, step_within, decisive, decisive_within, agent)
+
+
+def _rate(total: np.ndarray, samples: np.ndarray, alpha: float) -> Rate:
+    hits, n = int(total[0]), int(total[1])
+    low, high = (None, None)
+    if n and samples.shape[0]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            low, high = _interval(samples[:, 0] / samples[:, 1], alpha)
+    return Rate(hits=hits, n=n, rate=_ratio(hits, n), low=low, high=high)
 
 
 def kappa_of(counts: np.ndarray) -> np.ndarray:

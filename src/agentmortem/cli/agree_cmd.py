@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from agentmortem.cli.app import app, console, fail, open_store, print_json
-from agentmortem.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED
+from agentmortem.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_TOLERANCE
 
 if TYPE_CHECKING:  # numpy and the analysis package load only when `agree` runs
-    from agentmortem.analysis.agreement import AgreementReport, Figures
+    from agentmortem.analysis.agreement import AgreementReport, Figures, Location, Rate
 
 
 @app.command("agree")
@@ -22,24 +22,31 @@ def agree_command(
         int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples of traces for the kappa intervals.")
     ] = DEFAULT_BOOTSTRAP,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = DEFAULT_SEED,
+    tolerance: Annotated[
+        int, typer.Option("--tolerance", "-k", min=0, help="Steps either side that still hit, for the ±k figures.")
+    ] = DEFAULT_TOLERANCE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Cohen's kappa (95% bootstrap interval), precision, recall, F1 and prevalences of ANNOTATOR vs REFERENCE.
+    """Whether and where ANNOTATOR agrees with REFERENCE, per failure mode and overall.
 
-    Only traces both annotated successfully are compared; a mode either side left unknown is excluded from that
-    mode's figures and counted.
+    Whether: Cohen's kappa (95% bootstrap interval), precision, recall, F1 and prevalences. Where: step-hit rate,
+    decisive-step accuracy (the Who&When metric) and agent accuracy, exact and within ±k steps. Only traces both
+    annotated successfully are compared; a mode either side left unknown is excluded from that mode's figures.
     """
     from agentmortem.analysis.agreement import AgreementError, agreement_in_store
 
     with open_store(read_only=True) as store:
         try:
-            report = agreement_in_store(store, annotator, reference, bootstrap=bootstrap, seed=seed)
+            report = agreement_in_store(
+                store, annotator, reference, bootstrap=bootstrap, seed=seed, tolerance=tolerance
+            )
         except AgreementError as exc:
             fail(str(exc))
     if as_json:
         print_json(report.to_dict())
     else:
         _print(report)
+        _print_location(report)
 
 
 def _print(report: AgreementReport) -> None:
@@ -86,3 +93,41 @@ def _kappa(value: float | None, low: float | None, high: float | None) -> tuple[
 
 def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
+
+
+def _print_location(report: AgreementReport) -> None:
+    k = report.tolerance
+    console.print(
+        f"[bold]Where[/bold] ({report.decisive_traces} failed traces with a reference decisive step; ±{k} steps)",
+        highlight=False,
+    )
+    table = Table(box=None, padding=(0, 1), header_style="bold")
+    for column in ("mode", "step hit", f"±{k}", "decisive", f"±{k} ", "agent"):
+        table.add_column(column, justify="left" if column == "mode" else "right", no_wrap=True)
+    rows = [(m.mode_id, m.location) for m in report.modes if _located(m.location)]
+    for mode_id, location in rows:
+        table.add_row(mode_id, *_location_cells(location))
+    if rows:
+        table.add_section()
+    table.add_row("overall", *_location_cells(report.location))
+    console.print(table)
+    console.print(
+        "step hit: present on both sides and an evidence step in common; decisive: the annotator's earliest "
+        "evidence step is the reference's decisive step (per mode: that mode's); agent: the same agent named. "
+        "Each cell: rate (hits/chances); --json adds 95% bootstrap intervals.",
+        style="dim",
+        highlight=False,
+    )
+
+
+def _located(location: Location) -> bool:
+    return any(rate.n for rate in (location.step_hit, location.decisive_step, location.agent))
+
+
+def _location_cells(location: Location) -> list[str]:
+    rates = (location.step_hit, location.step_hit_within, location.decisive_step, location.decisive_step_within)
+    return [_rate(r) for r in (*rates, location.agent)]
+
+
+def _rate(rate: Rate) -> str:
+    return "–" if rate.rate is None else f"{rate.rate:.2f} ({rate.hits}/{rate.n})"

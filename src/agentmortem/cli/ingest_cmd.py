@@ -22,6 +22,7 @@ from agentmortem.cli.app import (
     err_console,
     open_store,
     print_json,
+    warn,
 )
 from agentmortem.readers import all_readers
 
@@ -65,6 +66,8 @@ def _progress(*, disable: bool) -> Progress:
 def _print_report(report: IngestReport, *, as_json: bool) -> None:
     for error in report.errors:
         err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    for message in report.label_warnings:
+        warn(message)
     if as_json:
         print_json(
             {

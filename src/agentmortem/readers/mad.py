@@ -10,7 +10,8 @@ The raw log is split into steps by `agentmortem.readers.mad_log`. Trace ids: ``m
 full-dataset records (MAD's key already names system, benchmark and model, e.g. ``ChatDev_ProgramDev_GPT4o``; when a
 record has no key, ``<mas_name>_<benchmark_name>_<llm_name>`` stands in), and ``mad-human/<mas_name>_<benchmark_name>
 /<trace_id>`` for human-labelled ones, which are a separate sample. Labels are kept raw in the trace metadata under
-the keys `agentmortem.labels` documents; `embedded_annotations` turns them into annotations at ingest.
+the keys `agentmortem.label_formats.embedded` documents; `embedded_annotations` turns them into annotations at
+ingest.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from typing import Any, ClassVar
 
 import orjson
 
-from agentmortem.labels import (
+from agentmortem.label_formats.embedded import (
     HUMAN_LABELS_KEY,
     HUMAN_ROUND_KEY,
     LABEL_WARNINGS_KEY,
     MAST_LABELS_KEY,
-    unmapped_human_modes,
+    human_label_warnings,
 )
 from agentmortem.model import Outcome, Trace
 from agentmortem.readers.base import ReadError
@@ -188,10 +189,7 @@ def _metadata(record: dict[str, Any], parsed: ParsedLog) -> dict[str, Any]:
     if isinstance(entries, list):
         metadata[HUMAN_LABELS_KEY] = entries
         metadata[HUMAN_ROUND_KEY] = record.get("round")
-        unmapped = unmapped_human_modes(entries)
-        metadata[LABEL_WARNINGS_KEY] = [
-            f"failure mode {h!r} matches no MAST mode; its labels are left out" for h in unmapped
-        ]
+        metadata[LABEL_WARNINGS_KEY] = human_label_warnings(entries)
     extra = {k: v for k, v in record.items() if k not in {"trace", "annotations", MAST_LABELS_KEY}}
     metadata["record"] = extra
     return metadata

@@ -18,10 +18,25 @@ else ``<file stem>-<n>``. Ids must be unique in a store, but some files repeat t
 each benchmark from 0), so the n-th repeat of an id within one file becomes ``<id>~<n>`` (see `occurrence_id`);
 `agentmortem.labels` applies the same rule to label files, so labels written in the same order still line up.
 
+Who&When run files (``mistake_agent``, ``mistake_step``, ``mistake_reason``, ``question``, ``ground_truth``,
+``history``; github.com/ag2ai/Agents_Failure_Attribution, huggingface Kevin355/Who_and_When) carry a human reference:
+the agent and step of the decisive mistake. In the published files ``mistake_step`` is a *string* ("12") and counts
+``history`` from 0 (its authors' prompts number the first message "step 0", and in 160 of the 184 runs the message at
+that index is by ``mistake_agent``). The reader keeps the fields in the metadata and adds a label row under
+`agentmortem.label_formats.embedded.LABEL_ROWS_KEY`: annotator ``who-and-when`` (kind ``human``), no MAST modes (all
+unknown, not absent), ``decisive_step`` = the step of that message, ``decisive_agent`` = ``mistake_agent``. The runs
+are all failures; the hand-crafted half spells the outcome ``is_corrected``, read here like ``is_correct``.
+
+A message whose ``role`` is not a chat role (the hand-crafted Who&When runs put the speaker there, e.g.
+``Orchestrator (thought)``) and that has no ``name`` has its role as the agent. When messages and steps do not
+correspond one to one (tool calls become steps of their own), ``metadata["message_steps"]`` lists the first step of
+each message, so labels that count messages (AgentRx) can be placed on steps.
+
 Outcome fields found at the top of a trace object are mapped to ``Trace.outcome`` with ``source="trace"``:
-``success`` and ``is_correct`` (booleans) give success directly; ``reward`` gives the score and counts as success
-only at 1 or more, because benchmarks that report a reward (tau-bench) pass a task only at full reward; ``score``
-gives the score alone and the ingest threshold decides success. Every such field is kept in ``metrics``.
+``success`` and ``is_correct`` (or Who&When's ``is_corrected``; booleans) give success directly; ``reward`` gives
+the score and counts as success only at 1 or more, because benchmarks that report a reward (tau-bench) pass a task
+only at full reward; ``score`` gives the score alone and the ingest threshold decides success. Every such field is
+kept in ``metrics``.
 """
 
 from __future__ import annotations
@@ -33,6 +48,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from agentmortem.label_formats.embedded import LABEL_ROWS_KEY, LABEL_WARNINGS_KEY
 from agentmortem.model import Outcome, Step, StepKind, Trace, pair_tool_calls
 from agentmortem.readers.base import ReadError
 from agentmortem.readers.jsonio import first_json_value
@@ -43,7 +59,16 @@ MESSAGE_KEYS = ("messages", "traj", "history", "conversation")
 ID_KEYS = ("id", "trace_id", "conversation_id", "session_id", "instance_id", "task_id")
 """Keys naming a trace, in order of preference."""
 
-OUTCOME_KEYS = ("success", "is_correct", "reward", "score")
+OUTCOME_KEYS = ("success", "is_correct", "is_corrected", "reward", "score")
+
+MESSAGE_STEPS_KEY = "message_steps"
+"""Trace metadata key: the first step index of each message, present when messages and steps differ."""
+
+WHO_WHEN_ANNOTATOR = "who-and-when"
+"""Annotator name of the Who&When reference labels."""
+
+CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+"""Roles of the chat-completions API; any other role a message carries names its speaker."""
 
 _ROLE_KIND: dict[str, StepKind] = {
     "system": "system",
@@ -244,6 +269,11 @@ def _build_trace(
     if line is not None:
         metadata["source_line"] = line
     inner: dict[str, Any] = fields["metadata"] if isinstance(fields.get("metadata"), dict) else {}
+    steps, firsts = build_steps(messages)
+    if firsts != list(range(len(firsts))):
+        metadata[MESSAGE_STEPS_KEY] = firsts
+    if _is_who_when(fields):
+        _add_who_when_reference(metadata, fields, firsts)
     return Trace(
         id=occurrence_id(_trace_id(path, fields, ordinal), seen),
         source_format="openai",
@@ -254,7 +284,7 @@ def _build_trace(
         task=_text_or_none(inner.get("task") or fields.get("task") or fields.get("question")),
         outcome=outcome_from_fields(fields),
         metadata=metadata,
-        steps=build_steps(messages),
+        steps=steps,
     )
 
 
@@ -266,6 +296,27 @@ def _trace_id(path: Path, fields: dict[str, Any], ordinal: int) -> str:
     trial = fields.get("trial")
     # tau-bench repeats each task_id once per trial; the trial number keeps those runs apart.
     return f"{base}/trial-{trial}" if trial is not None else str(base)
+
+
+def _is_who_when(fields: dict[str, Any]) -> bool:
+    return "mistake_step" in fields and "mistake_agent" in fields
+
+
+def _add_who_when_reference(metadata: dict[str, Any], fields: dict[str, Any], firsts: list[int]) -> None:
+    """The Who&When decisive mistake as a label row (see the module docstring), or a label warning saying why not."""
+    raw = fields.get("mistake_step")
+    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    if not text.isdigit() or int(text) >= len(firsts):
+        reason = f"mistake_step {raw!r} is not the index of one of the {len(firsts)} history messages"
+        metadata.setdefault(LABEL_WARNINGS_KEY, []).append(f"{reason}; the Who&When reference is left out")
+        return
+    agent = fields.get("mistake_agent")
+    row: dict[str, Any] = {
+        "annotator": WHO_WHEN_ANNOTATOR, "annotator_kind": "human", "labels": {},
+        "decisive_step": firsts[int(text)], "decisive_agent": agent if isinstance(agent, str) and agent else None,
+        "summary": fields.get("mistake_reason") if isinstance(fields.get("mistake_reason"), str) else None,
+    }  # fmt: skip
+    metadata.setdefault(LABEL_ROWS_KEY, []).append(row)
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -282,7 +333,9 @@ def outcome_from_fields(fields: dict[str, Any]) -> Outcome:
     score = _number(fields.get("reward"))
     if score is None:
         score = _number(fields.get("score"))
-    success = next((fields[k] for k in ("success", "is_correct") if isinstance(fields.get(k), bool)), None)
+    success = next(
+        (fields[k] for k in ("success", "is_correct", "is_corrected") if isinstance(fields.get(k), bool)), None
+    )
     reward = _number(fields.get("reward"))
     if success is None and reward is not None:
         success = reward >= 1.0
@@ -295,18 +348,23 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def build_steps(messages: list[Any]) -> list[Step]:
-    """Steps for a message list: one per message, one tool_call step per tool call, results paired.
+def build_steps(messages: list[Any]) -> tuple[list[Step], list[int]]:
+    """Steps for a message list, and the index of the first step each message produced.
 
-    An empty assistant message that only carries tool calls is those calls, with no message step of its own.
+    One step per message, one tool_call step per tool call, results paired. An empty assistant message that only
+    carries tool calls is those calls, with no message step of its own.
     """
     steps: list[Step] = []
+    firsts: list[int] = []
     pending_legacy: int | None = None  # index of an unanswered legacy function_call
     for message in messages:
+        firsts.append(len(steps))
         role = message.get("role")
         role = role if isinstance(role, str) and role else None
         name = message.get("name")
         agent = name if isinstance(name, str) and name else None
+        if agent is None and role is not None and role not in CHAT_ROLES:
+            agent = role  # frameworks that write the speaker as the role (Magentic-One logs in Who&When)
         content = message.get("content")
         text = content if isinstance(content, str) else content_text(message)
         kind = _ROLE_KIND.get(role, "message") if role else "message"
@@ -324,7 +382,7 @@ def build_steps(messages: list[Any]) -> list[Step]:
                 if call.get("_legacy"):
                     pending_legacy = len(steps) - 1
     pair_tool_calls(steps)
-    return steps
+    return steps, firsts
 
 
 def _set_result_fields(step: Step, message: dict[str, Any]) -> None:

@@ -142,4 +142,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         WHERE NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.trace_id = a.trace_id AND v.annotator = a.annotator);
         """,
     ),
+    (
+        "005_step_references",
+        """
+        -- Step-level reference labels: where a run became unrecoverable (Who&When's decisive step), who did it, and
+        -- which agent each verdict blames.
+        ALTER TABLE annotations ADD COLUMN decisive_step INTEGER;
+        ALTER TABLE annotations ADD COLUMN decisive_agent VARCHAR;
+        ALTER TABLE annotations ADD COLUMN decisive_mode VARCHAR;
+        ALTER TABLE verdicts ADD COLUMN agent VARCHAR;
+        """,
+    ),
 ]

@@ -254,6 +254,37 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
         """All stored trace ids, sorted."""
         return [r[0] for r in self.con.execute("SELECT id FROM traces ORDER BY id").fetchall()]
 
+    def trace_sources(self) -> dict[str, str | None]:
+        """Every stored trace id with the file it was read from."""
+        return dict(self.con.execute("SELECT id, source_path FROM traces").fetchall())
+
+    def metadata_values(self, key: str, ids: Sequence[str]) -> dict[str, Any]:
+        """`metadata[key]` of the given traces, for those whose metadata has it."""
+        rows = self.con.execute(
+            """SELECT id, json_extract(metadata, ?) FROM traces
+               WHERE id IN (SELECT unnest(?::VARCHAR[])) AND json_extract(metadata, ?) IS NOT NULL""",
+            ["$." + key, list(ids), "$." + key],
+        ).fetchall()
+        return {trace_id: orjson.loads(value) for trace_id, value in rows}
+
+    def outcome_successes(self, ids: Sequence[str]) -> dict[str, bool | None]:
+        """Whether each of the given stored traces succeeded (None: unknown); ids not stored are left out."""
+        rows = self.con.execute(
+            """SELECT t.id, o.success FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id
+               WHERE t.id IN (SELECT unnest(?::VARCHAR[]))""",
+            [list(ids)],
+        ).fetchall()
+        return dict(rows)
+
+    def step_agents(self, ids: Sequence[str]) -> dict[str, list[str | None]]:
+        """The agent of every step (in step order) of the given stored traces."""
+        rows = self.con.execute(
+            """SELECT trace_id, list(agent ORDER BY idx) FROM steps
+               WHERE trace_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY trace_id""",
+            [list(ids)],
+        ).fetchall()
+        return dict(rows)
+
     def count_traces(self) -> int:
         """Number of stored traces."""
         return int(self.con.execute("SELECT count(*) FROM traces").fetchone()[0])  # type: ignore[index]
@@ -357,13 +388,16 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
                 "created_at": [naive_utc(a.created_at) or now for a in annotations],
                 "usage": [orjson.dumps(a.usage, default=str).decode() if a.usage else "{}" for a in annotations],
                 **_facts_columns(annotations),
+                "decisive_step": pa.array([a.decisive_step for a in annotations], pa.int32()),
+                "decisive_agent": pa.array([a.decisive_agent for a in annotations], pa.string()),
+                "decisive_mode": pa.array([a.decisive_mode for a in annotations], pa.string()),
             }
         )
         self.con.register("_new_annotations", rows)
         self.con.execute("INSERT INTO annotations BY NAME SELECT * FROM _new_annotations")
         self.con.unregister("_new_annotations")
         self.con.register("_new_verdicts", _verdicts_table(annotations))
-        self.con.execute("INSERT INTO verdicts SELECT * FROM _new_verdicts")
+        self.con.execute("INSERT INTO verdicts BY NAME SELECT * FROM _new_verdicts")
         self.con.unregister("_new_verdicts")
 
     def get_annotations(
@@ -373,12 +407,12 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
         where, params = _annotation_filter(annotator, trace_ids)
         heads = self.con.execute(
             f"""SELECT trace_id, annotator, annotator_kind, annotator_version, taxonomy, taxonomy_version, status,
-                       error, summary, task_completed, created_at, usage
+                       error, summary, task_completed, created_at, usage, decisive_step, decisive_agent, decisive_mode
                 FROM annotations a {where} ORDER BY trace_id, annotator""",
             params,
         ).fetchall()
         verdict_rows = self.con.execute(
-            f"""SELECT trace_id, annotator, mode_id, present, confidence, evidence, explanation, flags
+            f"""SELECT trace_id, annotator, mode_id, present, confidence, evidence, explanation, flags, agent
                 FROM verdicts a {where} ORDER BY trace_id, annotator, mode_id""",
             params,
         ).fetchall()
@@ -468,6 +502,7 @@ def _verdicts_table(annotations: list[Annotation]) -> pa.Table:
             "evidence": [_evidence_json(v.evidence) for v in verdicts],
             "explanation": [v.explanation for v in verdicts],
             "flags": [orjson.dumps(v.flags).decode() if v.flags else "[]" for v in verdicts],
+            "agent": pa.array([v.agent for v in verdicts], pa.string()),
         }
     )
 
@@ -567,7 +602,7 @@ def _verdict_from_row(row: tuple[Any, ...]) -> ModeVerdict:
     return ModeVerdict(
         mode_id=row[2], present=row[3], confidence=row[4],
         evidence=[Evidence(**e) for e in orjson.loads(row[5] or "[]")],
-        explanation=row[6] or "", flags=orjson.loads(row[7] or "[]"),
+        explanation=row[6] or "", flags=orjson.loads(row[7] or "[]"), agent=row[8],
     )  # fmt: skip
 
 
@@ -576,4 +611,5 @@ def _annotation_from_row(row: tuple[Any, ...], verdicts: list[ModeVerdict]) -> A
         trace_id=row[0], annotator=row[1], annotator_kind=row[2], annotator_version=row[3], taxonomy=row[4],
         taxonomy_version=row[5], status=row[6], error=row[7], summary=row[8] or "", task_completed=row[9],
         created_at=row[10], usage=orjson.loads(row[11]) if row[11] else {}, verdicts=verdicts,
+        decisive_step=row[12], decisive_agent=row[13], decisive_mode=row[14],
     )  # fmt: skip

@@ -5,8 +5,9 @@ from agentmortem.taxonomy.taxonomy import (
     FailureMode,
     Taxonomy,
     TaxonomyError,
+    built_in,
     load_taxonomy,
     mast,
 )
 
-__all__ = ["Category", "FailureMode", "Taxonomy", "TaxonomyError", "load_taxonomy", "mast"]
+__all__ = ["Category", "FailureMode", "Taxonomy", "TaxonomyError", "built_in", "load_taxonomy", "mast"]

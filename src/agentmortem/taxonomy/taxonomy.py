@@ -43,6 +43,14 @@ class FailureMode(BaseModel):
     aliases: list[str] = Field(default_factory=list, description="Other names labels may use for it.")
 
 
+class FormerName(BaseModel):
+    """A name an earlier version of the taxonomy gave a mode, and the mode it is now (None: dropped since)."""
+
+    name: str
+    mode: str | None = Field(description="Canonical id of the mode it became, or None when no mode succeeded it.")
+    source: str = Field(description="Where the name was used (a key the taxonomy file explains).")
+
+
 class Taxonomy(BaseModel):
     """A named, versioned set of categories and failure modes."""
 
@@ -50,6 +58,7 @@ class Taxonomy(BaseModel):
     version: str
     categories: list[Category]
     modes: list[FailureMode]
+    former_names: list[FormerName] = Field(default_factory=list, description="Names earlier versions used.")
     _names: dict[str, str] | None = PrivateAttr(default=None)
 
     @property
@@ -85,16 +94,21 @@ class Taxonomy(BaseModel):
             mode_id = _LEGACY_SWAPS.get(mode_id, mode_id)
         return mode_id if mode_id in self.ids else None
 
+    def dropped(self, label: str) -> FormerName | None:
+        """The former name `label` carries when it names a mode that no mode of this version succeeded."""
+        text = _normalise_name(_CODE.sub("", label, count=1))
+        return next((f for f in self.former_names if f.mode is None and _normalise_name(f.name) == text), None)
+
     def _resolve_name(self, label: str) -> str | None:
         text = _normalise_name(_CODE.sub("", label, count=1))
         return self._name_index().get(text) if text else None
 
     def _name_index(self) -> dict[str, str]:
-        """Normalised name/alias -> mode id, built once per taxonomy (labels are resolved by the thousand)."""
+        """Normalised id/name/alias/former name -> mode id, built once (labels are resolved by the thousand)."""
         if self._names is None:
-            self._names = {}
-            for m in reversed(self.modes):  # the first mode claiming a name wins
-                self._names.update({_normalise_name(n): m.id for n in [m.name, *m.aliases]})
+            self._names = {_normalise_name(f.name): f.mode for f in self.former_names if f.mode is not None}
+            for m in reversed(self.modes):  # current names win over former ones; the first mode claiming one wins
+                self._names.update({_normalise_name(n): m.id for n in [m.id, m.name, *m.aliases]})
         return self._names
 
 
@@ -114,10 +128,26 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         raise TaxonomyError(f"{path}: cannot load taxonomy: {_first_line(exc)}") from exc
 
 
-@lru_cache(maxsize=1)
+BUILT_IN = {"mast": "mast.yaml", "agentrx": "agentrx.yaml"}
+"""Taxonomies shipped as data, by lower-case name."""
+
+
 def mast() -> Taxonomy:
     """The built-in MAST taxonomy (14 modes, 3 categories, final-paper numbering)."""
-    text = resources.files("agentmortem.taxonomy").joinpath("mast.yaml").read_text(encoding="utf-8")
+    return built_in("MAST")
+
+
+def built_in(name: str) -> Taxonomy:
+    """A taxonomy shipped with agentmortem, by name (any case): MAST or AgentRx; TaxonomyError for another."""
+    if name.lower() not in BUILT_IN:
+        raise TaxonomyError(f"no built-in taxonomy {name!r} (built in: MAST, AgentRx)")
+    return _load_built_in(name.lower())
+
+
+@lru_cache(maxsize=len(BUILT_IN))
+def _load_built_in(key: str) -> Taxonomy:
+    """One object per built-in taxonomy, so callers may compare taxonomies by identity."""
+    text = resources.files("agentmortem.taxonomy").joinpath(BUILT_IN[key]).read_text(encoding="utf-8")
     return _validated(yaml.safe_load(text))
 
 
@@ -129,6 +159,9 @@ def _validated(data: object) -> Taxonomy:
             raise TaxonomyError(f"mode {m.id!r} names unknown category {m.category!r}")
     if len(set(taxonomy.ids)) != len(taxonomy.ids):
         raise TaxonomyError("duplicate mode ids")
+    for former in taxonomy.former_names:
+        if former.mode is not None and former.mode not in taxonomy.ids:
+            raise TaxonomyError(f"former name {former.name!r} names unknown mode {former.mode!r}")
     return taxonomy
 
 
