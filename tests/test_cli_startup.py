@@ -14,6 +14,7 @@ import sys
 from typer.testing import CliRunner
 
 from agentmortem.cli.main import app
+from agentmortem.readers import all_readers, format_descriptions
 
 HEAVY = ["scipy", "openai", "ray", "jinja2", "matplotlib", "numpy", "pyarrow", "duckdb"]
 """Never imported by `--help`. (pydantic is not on the list: typer itself imports it to coerce the parameters of
@@ -40,13 +41,15 @@ with open(sys.argv[1], "w") as out:
 """
 
 
-def _modules_after(tmp_path, *args: str) -> set[str]:
-    """Top-level module names in sys.modules after every `--help` of the CLI and then `agentmortem ARGS`."""
+def _modules_after(tmp_path, *args: str, top_level: bool = True) -> set[str]:
+    """Module names (top-level ones only, by default) in sys.modules after every `--help` of the CLI and then
+    `agentmortem ARGS`."""
     out = tmp_path / "modules.json"
     probe = tmp_path / "probe.py"
     probe.write_text(_PROBE)
     subprocess.run([sys.executable, str(probe), str(out), *args], check=True, capture_output=True, timeout=120)
-    return {name.split(".")[0] for name in json.loads(out.read_text())}
+    names = json.loads(out.read_text())
+    return {name.split(".")[0] for name in names} if top_level else set(names)
 
 
 def test_help_of_every_command_imports_nothing_heavy(tmp_path):
@@ -55,9 +58,15 @@ def test_help_of_every_command_imports_nothing_heavy(tmp_path):
     assert sorted(loaded & set(HEAVY)) == []
 
 
-def test_formats_imports_no_heavy_machinery(tmp_path):
-    loaded = _modules_after(tmp_path, "formats")
-    assert sorted(loaded & set(HEAVY)) == []
+def test_formats_imports_no_reader(tmp_path):
+    loaded = _modules_after(tmp_path, "formats", top_level=False)
+    assert sorted({name.split(".")[0] for name in loaded} & set(HEAVY)) == []
+    assert sorted(name for name in loaded if name.startswith("agentmortem.readers.")) == ["agentmortem.readers.base"]
+    assert "agentmortem.model" not in loaded
+
+
+def test_formats_describes_each_format_as_its_reader_does():
+    assert format_descriptions() == {reader.name: reader.description for reader in all_readers()}
 
 
 def test_version_is_the_installed_distribution_version(runner: CliRunner):

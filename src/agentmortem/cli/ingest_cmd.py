@@ -24,7 +24,7 @@ from agentmortem.cli.app import (
     print_json,
     warn,
 )
-from agentmortem.readers import all_readers
+from agentmortem.readers import format_descriptions
 
 if TYPE_CHECKING:  # ingest pulls in the store (DuckDB) and the outcome scorers; loaded when `ingest` runs
     from agentmortem.ingest import IngestReport
@@ -85,11 +85,11 @@ def _print_report(report: IngestReport, *, as_json: bool) -> None:
 @app.command("formats")
 def formats_command(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
     """List the trace formats agentmortem reads."""
-    readers = all_readers()
+    formats = format_descriptions()  # without importing the readers: this command starts at once
     if as_json:
-        print_json([{"name": r.name, "description": r.description} for r in readers])
+        print_json([{"name": name, "description": description} for name, description in formats.items()])
         return
     table = Table("format", "what it reads")
-    for reader in readers:
-        table.add_row(reader.name, escape(reader.description))  # descriptions name markers such as [agent]
+    for name, description in formats.items():
+        table.add_row(name, escape(description))  # descriptions name markers such as [agent]
     console.print(table)

@@ -55,9 +55,26 @@ _NOT_TRACES = {
 suffix named explicitly is still read."""
 
 
+_DESCRIPTIONS: dict[str, str] = {
+    "codex": "Codex CLI session JSONL (rollout-*.jsonl) and ITBench SRE run directories",
+    "mad": "MAST-Data (MAD) records: raw ChatDev/MetaGPT/AG2 logs with MAST labels",
+    "otel": "OpenTelemetry OTLP/JSON exports (GenAI semantic conventions, OpenInference)",
+    "claude": "Claude Code session JSONL and Anthropic Messages JSON (content blocks)",
+    "openai": "OpenAI chat messages (role/content/tool_calls) as JSON or JSONL; tau-bench, Who&When, MAD-as-chat",
+    "text": "Plain-text logs with turn markers (User:, Agent:, [agent], ### Assistant, >>> tool)",
+}
+"""Each reader's `description`, kept here too so `agentmortem formats` lists the formats without importing the
+readers (and the model they build); tests/test_cli_startup.py checks the two agree."""
+
+
 def format_names() -> list[str]:
     """Names of all supported formats."""
     return list(_REGISTRY)
+
+
+def format_descriptions() -> dict[str, str]:
+    """Format name -> what it reads, in sniffing order, without importing any reader."""
+    return {name: _DESCRIPTIONS[name] for name in _REGISTRY}
 
 
 def get_reader(name: str) -> Reader:
@@ -155,6 +172,7 @@ __all__ = [
     "Reader",
     "all_readers",
     "detect_format",
+    "format_descriptions",
     "format_names",
     "get_reader",
     "read_head",
