@@ -5,9 +5,11 @@ DuckDB (set-based SQL with deterministic hash-based randomness, no Python object
 run and on the same store:
   (a) one aggregate scan over the annotator's verdict rows (per mode: verdicts and present count);
   (b) the full `build_report` (every group statistic, cascade matrices, comparisons, a 200-trace drill-down).
-Prints both, their ratio (target <= 3x) and the machine.
+  (c) the same report with people's labels on `--reference` random traces as its reference (corrected figures
+      per group and outcome class); the reference is added for (c) and removed after, so (b) never sees it.
+Prints them, the ratio (b)/(a) (target <= 3x) and the machine.
 
-    .venv/bin/python benchmarks/report_scale.py [--traces N] [--db PATH] [--repeat K]
+    .venv/bin/python benchmarks/report_scale.py [--traces N] [--db PATH] [--repeat K] [--reference R]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from agentmortem.store import Store
 from agentmortem.taxonomy import mast
 
 ANNOTATOR = "bench-judge"
+REFERENCE = "bench-people"
 MODELS = ["gemini-3-flash", "kimi-k2", "gpt-oss-120b"]
 SUCCESS_RATE = [0.75, 0.29, 0.12]
 STEPS_PER_TRACE = 6
@@ -118,6 +121,7 @@ def main() -> None:
     parser.add_argument("--traces", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=None, help="Store to (re)use; default: a temporary file.")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reference", type=int, default=400, help="Traces people labelled, for (c); 0 skips it.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "scale.duckdb"
@@ -127,6 +131,8 @@ def main() -> None:
                 generate(store, args.traces)
                 print(f"generated {args.traces:,} traces x 14 modes in {time.perf_counter() - start:.1f} s")
             _measure(store, args.repeat)
+            if args.reference:
+                _measure_with_reference(store, args.repeat, args.reference)
 
 
 def _measure(store: Store, repeat: int) -> None:
@@ -140,6 +146,28 @@ def _measure(store: Store, repeat: int) -> None:
     print(f"(a) one DuckDB aggregate scan over the verdict rows: {scan:.3f} s")
     print(f"(b) full report (drill-down bound 200):             {full:.3f} s   (JSON {size / 1e6:.2f} MB)")
     print(f"ratio (b)/(a): {full / scan:.2f}x   (target <= 3x)")
+
+
+def _measure_with_reference(store: Store, repeat: int, traces: int) -> None:
+    """(c): people's labels on `traces` random traces (the judge's verdicts, one in seven flipped), timed, removed."""
+    ids = [r[0] for r in store.con.execute(f"SELECT id FROM traces ORDER BY hash(id, 'ref') LIMIT {traces}").fetchall()]
+    judged = store.get_annotations(annotator=ANNOTATOR, trace_ids=ids)
+    people = [
+        a.model_copy(update={"annotator": REFERENCE, "annotator_kind": "human", "verdicts": [
+            v.model_copy(update={"present": v.present != (k % 7 == 0), "evidence": []})
+            for k, v in enumerate(a.verdicts)]})
+        for a in judged if a.status == "ok"
+    ]  # fmt: skip
+    store.put_annotations(people)  # as import-labels stores them, with their per-trace facts
+    try:
+        settings = ReportSettings(max_drilldown=200)
+        full, _ = timed(
+            lambda: build_report(store, annotator=ANNOTATOR, settings=settings, reference=REFERENCE), repeat
+        )
+        print(f"(c) full report with a {len(people)}-trace human reference:  {full:.3f} s")
+    finally:
+        store.con.execute(f"DELETE FROM verdicts WHERE annotator = '{REFERENCE}'")
+        store.con.execute(f"DELETE FROM annotations WHERE annotator = '{REFERENCE}'")
 
 
 if __name__ == "__main__":

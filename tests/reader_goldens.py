@@ -18,8 +18,12 @@ UPDATE = os.environ.get("AGENTMORTEM_UPDATE_GOLDENS") == "1"
 
 
 def snapshot(traces: list[Trace]) -> list[dict[str, Any]]:
-    """Traces as JSON-ready dicts, without the fields that depend on where the checkout lives."""
-    return [t.model_dump(mode="json", exclude={"source_path", "fingerprint"}) for t in traces]
+    """Traces as JSON-ready dicts, without the fields that depend on where the checkout lives.
+
+    Outcome warnings are left out too: readers never set them (ingest does, in `outcomes.resolve`).
+    """
+    exclude = {"source_path": True, "fingerprint": True, "outcome": {"warnings"}}
+    return [t.model_dump(mode="json", exclude=exclude) for t in traces]
 
 
 def golden_path(fixture: Path) -> Path:

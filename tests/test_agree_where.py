@@ -19,8 +19,9 @@ WHO_WHEN = Path(__file__).parent / "fixtures" / "who_when"
 
 def _who_when_store(db: str) -> None:
     with Store(db) as store:
-        report = ingest([WHO_WHEN / "Algorithm-Generated", WHO_WHEN / "Hand-Crafted"], store)
-        assert (report.read, report.errors) == (5, [])
+        # Ids are the paths under the folder (Hand-Crafted/3); the labels name the runs by file name ("3").
+        report = ingest([WHO_WHEN], store)
+        assert (report.read, report.errors, [s.path.name for s in report.skipped]) == (5, [], ["judge_labels.jsonl"])
         labels = import_labels(WHO_WHEN / "judge_labels.jsonl", store)
         assert (labels.imported, labels.missing, labels.by_file_name, labels.errors) == (5, 0, 5, [])
 

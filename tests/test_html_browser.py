@@ -28,7 +28,8 @@ FLAGS = [
 ]
 
 
-def _chrome(profile: Path) -> Any:
+def chrome(profile: Path, *, prefs: dict[str, Any] | None = None) -> Any:
+    """A headless Chromium with its own profile (and Chrome preferences, e.g. where downloads go)."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip(f"headless browser test needs Chromium and chromedriver ({CHROMIUM}, {CHROMEDRIVER} not found)")
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (dev extra)")
@@ -38,13 +39,15 @@ def _chrome(profile: Path) -> Any:
     options.binary_location = CHROMIUM
     for flag in [*FLAGS, f"--user-data-dir={profile}"]:
         options.add_argument(flag)
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    driver = _chrome(tmp_path / "profile")
+    driver = chrome(tmp_path / "profile")
     try:
         yield driver
     finally:

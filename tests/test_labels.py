@@ -169,7 +169,7 @@ def test_real_human_sample_through_import_labels(store: Store) -> None:
 
 def test_import_labels_into_empty_store_counts_missing(store: Store, tmp_path: Path) -> None:
     report = import_labels(LABELS / "clean.jsonl", store)
-    assert (report.imported, report.missing, report.missing_ids) == (0, 2, ["conv-1", "who_when-0"])
+    assert (report.imported, report.missing, report.missing_ids) == (0, 2, ["conv-1", "who_when"])
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
     assert [str(e) for e in import_labels(empty, store).errors] == [f"{empty}: empty file"]

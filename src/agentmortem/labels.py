@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from agentmortem.identity import occurrence_id
 from agentmortem.label_formats.agentrx import ANNOTATOR as AGENTRX_ANNOTATOR
 from agentmortem.label_formats.agentrx import agentrx_row, is_agentrx_document
 from agentmortem.label_formats.embedded import LABEL_WARNINGS_KEY, embedded_annotations
 from agentmortem.label_formats.rows import LabelError, annotation_from_row
 from agentmortem.model import Annotation, AnnotatorKind, Evidence
 from agentmortem.readers.base import ReadError
-from agentmortem.readers.openai_chat import MESSAGE_STEPS_KEY, occurrence_id
+from agentmortem.readers.openai_chat import MESSAGE_STEPS_KEY
 from agentmortem.taxonomy import Taxonomy
 from agentmortem.taxonomy.taxonomy import Numbering
 

@@ -70,6 +70,11 @@ class Outcome(BaseModel):
         default=None, description="Where it came from: 'trace', 'file:<path>', 'itbench-judge', 'itbench-scorer'."
     )
     metrics: dict[str, Any] = Field(default_factory=dict, description="Every metric the source reported, kept as is.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Reasons to doubt this outcome, one sentence each (e.g. an ITBench agent_output.json that is "
+        "not what the session wrote); empty when there are none.",
+    )
 
     @property
     def known(self) -> bool:
@@ -110,14 +115,23 @@ class Trace(BaseModel):
 _FINGERPRINT_FIELDS = [name for name in Step.model_fields if name != "pair_index"]  # pairing is derived
 
 
-def content_fingerprint(trace: Trace) -> str:
-    """sha256 of everything that makes a trace's content: its id and every step's fields.
+def content_fingerprint(trace: Trace, *, as_id: str | None = None) -> str:
+    """sha256 of everything that makes a trace's content: its id (or `as_id`) and every step's fields."""
+    return fingerprint_of(trace.id if as_id is None else as_id, step_rows(trace))
+
+
+def step_rows(trace: Trace) -> bytes:
+    """The steps' fingerprinted fields as JSON: the costly half of a fingerprint, kept to fingerprint other ids.
 
     Fields are read directly (no model_dump) because this runs for every step of every ingested trace.
     """
-    rows = [[getattr(step, name) for name in _FINGERPRINT_FIELDS] for step in trace.steps]
-    digest = hashlib.sha256(trace.id.encode())
-    digest.update(orjson.dumps(rows))
+    return orjson.dumps([[getattr(step, name) for name in _FINGERPRINT_FIELDS] for step in trace.steps])
+
+
+def fingerprint_of(trace_id: str, rows: bytes) -> str:
+    """The fingerprint of a trace with this id and these `step_rows`."""
+    digest = hashlib.sha256(trace_id.encode())
+    digest.update(rows)
     return "sha256:" + digest.hexdigest()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from agentmortem.analysis.calibration import corrected_groups, label_quality
 from agentmortem.analysis.cascade import cascade_view
 from agentmortem.analysis.compare import compare_groups
 from agentmortem.analysis.drilldown import choose, trace_details
@@ -32,7 +33,7 @@ from agentmortem.report.report import (
     ReportSettings,
     Totals,
 )
-from agentmortem.store import Store
+from agentmortem.store import AnnotatorSummary, Store
 from agentmortem.store.signatures import CascadeRow, GroupColumn
 from agentmortem.taxonomy import Taxonomy, mast
 
@@ -52,9 +53,9 @@ def parse_group_by(group_by: str) -> tuple[GroupColumn, str | None]:
     raise AnalysisError(f"cannot group by {group_by!r}: use model, agent_system, benchmark or metadata.KEY")
 
 
-def resolve_annotator(store: Store, annotator: str | None) -> str:
+def resolve_annotator(store: Store, annotator: str | None, *, summaries: list[AnnotatorSummary] | None = None) -> str:
     """The annotator to report on: the one asked for, or the store's only one."""
-    names = [a.annotator for a in store.annotators()]
+    names = [a.annotator for a in (store.annotators() if summaries is None else summaries)]
     if annotator is not None:
         if annotator not in names:
             raise AnalysisError(f"no annotations by {annotator!r} in {store.path}; annotators: {_listing(names)}")
@@ -64,6 +65,29 @@ def resolve_annotator(store: Store, annotator: str | None) -> str:
     if len(names) > 1:
         raise AnalysisError(f"several annotators in {store.path}, pick one with --annotator: {_listing(names)}")
     return names[0]
+
+
+def resolve_reference(
+    store: Store, annotator: str, reference: str | None, summaries: list[AnnotatorSummary]
+) -> tuple[str | None, str | None]:
+    """The reference annotator and a note when one could be used but none was chosen.
+
+    The reference is the one asked for, else the store's only human annotator besides `annotator`.
+    """
+    if reference is not None:
+        if reference not in {a.annotator for a in summaries}:
+            names = [a.annotator for a in summaries]
+            raise AnalysisError(f"no annotations by reference {reference!r} in {store.path}; annotators: "
+                                f"{_listing(names)}")  # fmt: skip
+        if reference == annotator:
+            raise AnalysisError(f"the reference must be another annotator than {annotator!r}")
+        return reference, None
+    humans = [a.annotator for a in summaries if a.kind == "human" and a.annotator != annotator]
+    if len(humans) == 1:
+        return humans[0], None
+    if humans:
+        return None, f"Several human annotators ({_listing(humans)}): choose the reference with --reference."
+    return None, None
 
 
 def _listing(names: list[str]) -> str:
@@ -77,13 +101,20 @@ def build_report(
     settings: ReportSettings | None = None,
     taxonomy: Taxonomy | None = None,
     playbook: Playbook | None = None,
+    reference: str | None = None,
 ) -> Report:
-    """Build the failure-signature Report of `annotator` (default: the store's only one) over the whole store."""
+    """Build the failure-signature Report of `annotator` (default: the store's only one) over the whole store.
+
+    With a `reference` (default: the store's only human annotator), every group also carries figures corrected
+    for the annotator's error against it (analysis/calibration.py).
+    """
     settings = settings or ReportSettings()
     taxonomy = taxonomy or mast()
     column, key = parse_group_by(settings.group_by)
-    annotator = resolve_annotator(store, annotator)
-    modes = [ModeInfo(id=m.id, name=m.name, category=m.category) for m in taxonomy.modes]
+    summaries = store.annotators()
+    annotator = resolve_annotator(store, annotator, summaries=summaries)
+    reference, reference_note = resolve_reference(store, annotator, reference, summaries)
+    modes = [ModeInfo(id=m.id, name=m.name, category=m.category, definition=m.definition) for m in taxonomy.modes]
     categories = [CategoryInfo(id=c.id, name=c.name) for c in taxonomy.categories]
     accounting = _accounting(store.signature_accounting(annotator, group_column=column, group_key=key))
     tables = store.signature_tables(
@@ -95,17 +126,24 @@ def build_report(
         _group(name, group_masks, accounting.get(name, {}), cascades.get(name), modes, categories, settings, playbook)
         for name, group_masks in masks.items()
     ]
+    notes = _notes(groups, accounting, settings) + ([reference_note] if reference_note else [])
+    if reference is not None:
+        pair, grouping = (annotator, reference), (column, key)
+        groups, reference_notes = corrected_groups(store, pair, groups, masks, settings, grouping)
+        notes += reference_notes
     groups.sort(key=lambda g: (-g.traces, g.group))
     counts = {name: mode_counts(m) for name, m in masks.items()}
+    kind = next((a.kind for a in summaries if a.annotator == annotator), None)
     chosen = choose(tables.drilldown, settings.max_drilldown)
     return Report(
         generated_at=datetime.now(UTC), annotator=annotator, taxonomy=taxonomy.name,
         taxonomy_version=taxonomy.version, settings=settings, modes=modes, categories=categories,
         totals=_totals(store, accounting, groups), outcomes_known=any(g.failed + g.succeeded for g in groups),
-        notes=_notes(groups, accounting, settings), groups=groups,
+        notes=notes, groups=groups,
         comparisons=compare_groups(counts, {g.group: g.traces for g in groups}, modes, settings),
         drilldown=trace_details(store, annotator, chosen, taxonomy, settings),
         drilldown_candidates=sum(g.traces for g in groups),
+        label_quality=label_quality(annotator, kind, reference, sum(g.reference.traces for g in groups if g.reference)),
     )  # fmt: skip
 
 

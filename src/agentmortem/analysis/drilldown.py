@@ -30,12 +30,13 @@ def choose(picks: Sequence[tuple[str, str, str]], limit: int) -> list[tuple[str,
 
 
 def trace_details(
-    store: Store, annotator: str, chosen: list[tuple[str, str]], taxonomy: Taxonomy, settings: ReportSettings
+    store: Store, annotator: str | None, chosen: list[tuple[str, str]], taxonomy: Taxonomy, settings: ReportSettings
 ) -> list[TraceDetail]:
-    """Load the chosen traces and their annotations and bound them for the report."""
+    """Load the chosen traces and their annotations (none when `annotator` is None) and bound them for the report."""
     ids = [trace_id for trace_id, _ in chosen]
     groups = dict(chosen)
-    annotations = {a.trace_id: a for a in store.get_annotations(annotator=annotator, trace_ids=ids)}
+    found = store.get_annotations(annotator=annotator, trace_ids=ids) if annotator is not None else []
+    annotations = {a.trace_id: a for a in found}
     traces = {t.id: t for t in store.iter_traces(ids)}
     return [_detail(traces[i], groups[i], annotations.get(i), taxonomy, settings) for i in ids if i in traces]
 

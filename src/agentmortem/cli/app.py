@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from agentmortem.cli import exit_codes
 from agentmortem.defaults import DB_ENV_VAR, DEFAULT_SUCCESS_THRESHOLD, default_db_path
 from agentmortem.readers import format_names
 
@@ -67,7 +68,11 @@ def _global_options(
 
 
 def open_store(*, read_only: bool = False) -> Store:
-    """Open the store named by --db, or exit with a one-line error."""
+    """Open the store named by --db, or exit with a one-line error.
+
+    Commands that only read pass `read_only`: they never create a store (a missing --db is an error naming it),
+    and they read a store they cannot write (read-only file, permissions or file system).
+    """
     from agentmortem.store import Store, StoreError
 
     try:
@@ -76,7 +81,7 @@ def open_store(*, read_only: bool = False) -> Store:
         fail(str(exc))
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def fail(message: str, code: int = exit_codes.BAD_INPUT) -> NoReturn:
     """Print a one-line error to stderr and exit with `code`."""
     err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -85,6 +90,11 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def warn(message: str) -> None:
     """Print a one-line warning to stderr."""
     err_console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def note(message: str) -> None:
+    """Print a one-line note to stderr: something the user should know that is not a problem."""
+    err_console.print(f"[cyan]note:[/cyan] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -101,7 +111,10 @@ FormatOption = Annotated[
 OutcomesOption = Annotated[Path | None, typer.Option("--outcomes", help="CSV or JSONL with trace_id, success, score.")]
 GroundTruthOption = Annotated[
     Path | None,
-    typer.Option("--ground-truth", help="ITBench ground truth (YAML or ground_truths.json) to score runs with."),
+    typer.Option(
+        "--ground-truth",
+        help="ITBench ground truth to score runs with: a YAML, ground_truths.json, or a folder of them.",
+    ),
 ]
 ThresholdOption = Annotated[
     float, typer.Option("--success-threshold", help="A run succeeds when its score is at least this.")
@@ -112,4 +125,4 @@ DEFAULT_THRESHOLD = DEFAULT_SUCCESS_THRESHOLD
 def check_format(format: str | None) -> None:
     """Exit with a usage error (code 2) naming the known formats when `format` is not one of them."""
     if format is not None and format not in format_names():
-        fail(f"unknown format {format!r}; known: {', '.join(format_names())}", code=2)
+        fail(f"unknown format {format!r}; known: {', '.join(format_names())}", code=exit_codes.USAGE)

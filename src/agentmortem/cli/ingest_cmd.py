@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agentmortem.cli import exit_codes
 from agentmortem.cli.app import (
     DEFAULT_THRESHOLD,
     FormatOption,
@@ -20,6 +22,7 @@ from agentmortem.cli.app import (
     check_format,
     console,
     err_console,
+    note,
     open_store,
     print_json,
     warn,
@@ -27,6 +30,7 @@ from agentmortem.cli.app import (
 from agentmortem.readers import format_descriptions
 
 if TYPE_CHECKING:  # ingest pulls in the store (DuckDB) and the outcome scorers; loaded when `ingest` runs
+    from agentmortem.identity import Collision, Duplicate
     from agentmortem.ingest import IngestReport
 
 
@@ -53,7 +57,7 @@ def ingest_command(
         )  # fmt: skip
     _print_report(report, as_json=as_json)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(exit_codes.BAD_INPUT)
 
 
 def _progress(*, disable: bool) -> Progress:
@@ -63,23 +67,85 @@ def _progress(*, disable: bool) -> Progress:
     )  # fmt: skip
 
 
+SHOWN_PER_SOURCE = 3
+"""Collisions and duplicates printed per pair of source files; the rest are counted in one line (all are in --json)."""
+
+
 def _print_report(report: IngestReport, *, as_json: bool) -> None:
-    for error in report.errors:
-        err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-    for message in report.label_warnings:
-        warn(message)
+    print_ingest_problems(report)
     if as_json:
-        print_json(
-            {
-                "read": report.read, "added": report.added, "replaced": report.replaced,
-                "unchanged": report.unchanged, "steps": report.steps, "errors": [str(e) for e in report.errors],
-            }
-        )  # fmt: skip
+        print_json(ingest_json(report))
         return
-    console.print(
+    console.print(ingest_summary(report), highlight=False, soft_wrap=True)
+
+
+def print_ingest_problems(report: IngestReport) -> None:
+    """Every error, warning and note of an ingest, one line each on stderr (repeats per file pair summarised)."""
+    for error in report.errors:
+        err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+    for line in _capped(report.collisions, "id collisions"):
+        warn(line)
+    for message in report.warnings + report.label_warnings:
+        warn(message)
+    for line in _capped(report.duplicates, "duplicates"):
+        note(line)
+    for side in report.skipped:
+        note(str(side))
+    if report.renamed:
+        former, new = report.renamed[0]
+        note(
+            f"{len(report.renamed)} stored traces renamed to ids that follow their file's path under the folder "
+            f"given (e.g. {former!r} is now {new!r}); their annotations moved with them"
+        )
+
+
+def _capped(items: Sequence[Collision | Duplicate], what: str) -> list[str]:
+    """One line per item, at most SHOWN_PER_SOURCE per pair of source files, then one line counting the rest."""
+    by_files: dict[tuple[str, str], list[str]] = {}
+    for item in items:
+        by_files.setdefault((_file_of(item.first), _file_of(item.second)), []).append(str(item))
+    lines: list[str] = []
+    for (first, second), messages in by_files.items():
+        lines += messages[:SHOWN_PER_SOURCE]
+        if len(messages) > SHOWN_PER_SOURCE:
+            where = first if first == second else f"{first} and {second}"
+            lines.append(f"… and {len(messages) - SHOWN_PER_SOURCE} more {what} in {where} (all listed by --json)")
+    return lines
+
+
+def _file_of(source: str) -> str:
+    """The file of a source (`path` or `path:line`)."""
+    path, _, line = source.rpartition(":")
+    return path if path and line.isdigit() else source
+
+
+def ingest_summary(report: IngestReport) -> str:
+    """The one line that accounts for every trace read: read = added + replaced + unchanged + duplicates."""
+    parts = [
         f"read {report.read} traces ({report.steps} steps): {report.added} added, {report.replaced} replaced, "
-        f"{report.unchanged} unchanged; {len(report.errors)} errors"
-    )
+        f"{report.unchanged} unchanged, {len(report.duplicates)} duplicates"
+    ]
+    if report.collisions:
+        parts.append(f"{len(report.collisions)} stored under suffixed ids (id collisions)")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} non-trace files skipped")
+    parts.append(f"{len(report.errors)} errors")
+    return "; ".join(parts)
+
+
+def ingest_json(report: IngestReport) -> dict[str, Any]:
+    """The `ingest --json` document (docs/json.md)."""
+    return {
+        "read": report.read, "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged,
+        "duplicates": len(report.duplicates), "steps": report.steps, "errors": [str(e) for e in report.errors],
+        "collisions": [
+            {"id": c.id, "stored_as": c.stored_as, "first": c.first, "second": c.second} for c in report.collisions
+        ],
+        "duplicate_traces": [{"id": d.id, "first": d.first, "second": d.second} for d in report.duplicates],
+        "renamed": [{"from": former, "to": new} for former, new in report.renamed],
+        "skipped": [{"path": str(f.path), "what": f.what, "use": f.use} for f in report.skipped],
+        "warnings": report.warnings, "label_warnings": report.label_warnings,
+    }  # fmt: skip
 
 
 @app.command("formats")

@@ -10,6 +10,7 @@ from agentmortem.cli import (  # noqa: F401  (imported for the commands they reg
     itbench_cmd,
     labels_cmd,
     report_cmd,
+    sample_cmd,
     traces_cmd,
 )
 from agentmortem.cli.app import app

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from agentmortem.cli import exit_codes
 from agentmortem.cli.app import (
     DEFAULT_THRESHOLD,
     FormatOption,
@@ -24,6 +25,7 @@ from agentmortem.cli.app import (
     open_store,
     warn,
 )
+from agentmortem.cli.ingest_cmd import ingest_summary, print_ingest_problems
 from agentmortem.defaults import (
     DEFAULT_CASCADING_MIN,
     DEFAULT_CONCURRENCY,
@@ -65,6 +67,13 @@ CascadingOption = Annotated[
 DrilldownOption = Annotated[int, typer.Option("--max-drilldown", help="Traces kept for the HTML drill-down.")]
 PlaybookOption = Annotated[Path | None, typer.Option("--playbook", help="Interventions YAML (default: built in).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the report to the terminal.")]
+ReferenceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reference",
+        help="Annotator whose labels (people's) correct the figures; default: the store's only human annotator.",
+    ),
+]
 
 
 class _OptionalJsonPath(TyperCommand):
@@ -98,6 +107,7 @@ def report_command(
     cascading_min: CascadingOption = DEFAULT_CASCADING_MIN,
     max_drilldown: DrilldownOption = DEFAULT_MAX_DRILLDOWN,
     playbook: PlaybookOption = None,
+    reference: ReferenceOption = None,
     quiet: QuietOption = False,
     from_parquet: Annotated[
         Path | None, typer.Option("--from-parquet", help="Report on an `export --parquet` folder, read in place.")
@@ -106,7 +116,7 @@ def report_command(
     """Failure signatures per group: fatal vs benign modes, isolated vs cascading failures, fixes to try."""
     settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
     with _report_source(from_parquet) as store:
-        report = _build(store, annotator, settings, playbook)
+        report = _build(store, annotator, settings, playbook, reference)
     _emit(report, json_file=json_file, md_file=md_file, html_file=html_file, quiet=quiet)
 
 
@@ -136,6 +146,11 @@ def analyze_command(
     cascading_min: CascadingOption = DEFAULT_CASCADING_MIN,
     max_drilldown: DrilldownOption = DEFAULT_MAX_DRILLDOWN,
     playbook: PlaybookOption = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option("--labels", help="Reference labels made by people (label JSONL), imported before the report."),
+    ] = None,
+    reference: ReferenceOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
@@ -144,6 +159,8 @@ def analyze_command(
     from agentmortem.taxonomy import mast
 
     check_format(format)
+    if labels is not None and not labels.is_file():  # before any judging: a typo must not cost a run
+        fail(f"{labels}: no such label file", code=2)
     settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
     judge = _judge(model, base_url=base_url, api_key_env=api_key_env, annotator=annotator)
     # A judge with a synchronous `annotate` (the offline detectors) labels each trace while it is read; the
@@ -155,20 +172,34 @@ def analyze_command(
             success_threshold=success_threshold,
             annotate=(lambda trace: inline(trace, mast())) if inline is not None else None,
         )  # fmt: skip
-        for error in ingested.errors:
-            err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        print_ingest_problems(ingested)
         annotated = annotate_store(store, judge, concurrency=concurrency)
         err_console.print(
-            f"read {ingested.read} traces; annotated {ingested.annotated + annotated.annotated} with "
+            f"{ingest_summary(ingested)}; annotated {ingested.annotated + annotated.annotated} with "
             f"{judge.name!r} ({annotated.skipped - ingested.annotated} already done, {annotated.failed} failed)",
             highlight=False,
+            soft_wrap=True,
         )
         for trace_id, reason in annotated.failures[:5]:
             warn(f"annotation of {trace_id!r} failed: {reason}")
-        report = _build(store, judge.name, settings, playbook)
+        labelled = _import_reference(labels, store, reference) if labels is not None else True
+        report = _build(store, judge.name, settings, playbook, reference)
     _emit(report, json_file=json_file, md_file=md_file, html_file=html_file, quiet=quiet)
-    if not ingested.ok:
-        raise typer.Exit(1)
+    if not (ingested.ok and labelled):
+        raise typer.Exit(exit_codes.BAD_INPUT)
+
+
+def _import_reference(path: Path, store: Store, reference: str | None) -> bool:
+    """Import people's labels as a human annotator (named `reference`, else as each row says); True when clean."""
+    from agentmortem.labels import import_labels
+
+    imported = import_labels(path, store, annotator=reference, kind="human")
+    for error in imported.errors:
+        err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+    if imported.missing:
+        warn(f"{path}: {imported.missing} labelled traces are not in the store: {', '.join(imported.missing_ids[:5])}")
+    err_console.print(f"imported {imported.imported} reference label rows from {path}", highlight=False)
+    return imported.ok
 
 
 def _report_source(parquet: Path | None) -> Store:
@@ -176,7 +207,7 @@ def _report_source(parquet: Path | None) -> Store:
     from agentmortem.store import Store, StoreError
 
     if parquet is None:
-        return open_store()
+        return open_store(read_only=True)
     try:
         return Store.from_parquet(parquet)
     except StoreError as exc:
@@ -207,13 +238,15 @@ def _settings(group_by: str, isolated_max: int, cascading_min: int, max_drilldow
     )
 
 
-def _build(store: Store, annotator: str | None, settings: ReportSettings, playbook: Path | None) -> Report:
+def _build(
+    store: Store, annotator: str | None, settings: ReportSettings, playbook: Path | None, reference: str | None
+) -> Report:
     from agentmortem.analysis import AnalysisError, PlaybookError, build_report, load_playbook
     from agentmortem.store import StoreError
 
     try:
         book = load_playbook(playbook) if playbook is not None else None
-        return build_report(store, annotator=annotator, settings=settings, playbook=book)
+        return build_report(store, annotator=annotator, settings=settings, playbook=book, reference=reference)
     except (AnalysisError, PlaybookError, StoreError) as exc:
         fail(str(exc))
 

@@ -45,7 +45,7 @@ def list_command(
     ] = None,
 ) -> None:
     """List stored traces with model, steps, outcome and annotators (ids in full: `traces show` takes them)."""
-    with open_store() as store:
+    with open_store(read_only=True) as store:
         rows = store.list_traces(
             limit=limit, model=model, outcome=outcome.value if outcome else None, annotator=annotator
         )
@@ -120,7 +120,7 @@ def show_command(
     full: Annotated[bool, typer.Option("--full", help="Do not shorten step contents.")] = False,
 ) -> None:
     """Show one trace, step by step, with the step indices every other command refers to."""
-    with open_store() as store:
+    with open_store(read_only=True) as store:
         trace = store.get_trace(trace_id)
     if trace is None:
         fail(f"no trace {trace_id!r} in the store")
@@ -136,6 +136,8 @@ def _print_trace(trace: Trace, *, full: bool) -> None:
         f"outcome: success={_yes_no(trace.outcome.success)} score={trace.outcome.score} "
         f"source={trace.outcome.source}  steps={len(trace.steps)}"
     )
+    for warning in trace.outcome.warnings:
+        console.print(f"[yellow]outcome warning:[/yellow] {escape(warning)}")
     for step in trace.steps:
         who = "/".join(p for p in (step.kind, step.agent or step.role, step.tool_name) if p)
         text = step.content if full else _preview(step.content or step.tool_args or "")

@@ -1,11 +1,12 @@
 r"""ITBench SRE outcomes: a deterministic recall/precision scorer of `agent_output.json`, and judge files.
 
 **Ground truth.** `load_ground_truths` reads a `groundtruth_v1` YAML (flat, or wrapped in
-`apiVersion/kind/metadata/spec`), a `_v2` YAML (`spec.entities`, each a root cause), or the consolidated
-`ground_truths.json` (a list of v1 scenarios with an `id`). Each v1 *group* names one entity class by `namespace`,
-`kind` and either an exact `name` or `filter` regexes; groups with `root_cause: true` are what the agent must find.
-`aliases` are lists of group ids that denote the same fault location seen at different levels (a service and its
-pods, say): naming any member counts as naming every member. Aliases chain (an id in two lists joins them).
+`apiVersion/kind/metadata/spec`), a `_v2` YAML (`spec.entities`, each a root cause), the consolidated
+`ground_truths.json` (a list of v1 scenarios with an `id`), or a folder of such files. Each v1 *group* names one
+entity class by `namespace`, `kind` and either an exact `name` or `filter` regexes; groups with `root_cause: true`
+are what the agent must find. `aliases` are lists of group ids that denote the same fault location seen at different
+levels (a service and its pods, say): naming any member counts as naming every member. Aliases chain (an id in two
+lists joins them).
 
 **Matching an agent entity** (`namespace/Kind/name` in `agent_output.json`) to a group:
 * namespaces must be equal when both are given;
@@ -66,6 +67,7 @@ JUDGE_PERCENT_METRICS = frozenset(
 
 _SCORE_KEYS = ("recall", "root_cause_entity.recall", "root_cause_entity_recall", "root_cause_entity")
 _SCENARIO_IN_NAME = re.compile(r"scenario[-_]?(\d+)", re.IGNORECASE)
+_VERSION_IN_NAME = re.compile(r"_v(\d+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -136,12 +138,17 @@ class ItbenchScore:
 # --- loading ground truths ------------------------------------------------------------------------------------
 
 
-def load_ground_truths(path: Path, *, scenario: str | None = None) -> dict[str, GroundTruth]:
-    """Ground truths keyed by scenario id from a v1/v2 YAML or `ground_truths.json`; ReadError if unusable.
+def load_ground_truths(
+    path: Path, *, scenario: str | None = None, errors: list[ReadError] | None = None
+) -> dict[str, GroundTruth]:
+    """Ground truths keyed by scenario id from a v1/v2 YAML, `ground_truths.json`, or a folder of them.
 
     A single-scenario file takes its id from `metadata.name` or the file name (`scenario_2_…`); `scenario`
-    supplies it when neither says, and overrides both.
+    supplies it when neither says, and overrides both. A file that cannot be used raises ReadError; in a folder
+    (see `_load_folder`) such a file goes to `errors` when given, and the other files still count.
     """
+    if path.is_dir():
+        return _load_folder(path, errors)
     try:
         text = path.read_text(encoding="utf-8")
         document = orjson.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -158,6 +165,33 @@ def load_ground_truths(path: Path, *, scenario: str | None = None) -> dict[str, 
             raise ReadError(path, f"ground truth for scenario {gid!r} has no groups or entities")
         truths[gid or "*"] = truth
     return truths
+
+
+def _load_folder(folder: Path, errors: list[ReadError] | None) -> dict[str, GroundTruth]:
+    """Every ground truth in `folder` (its `.yaml`, `.yml` and `.json` files, not its subfolders).
+
+    ITBench keeps one file per scenario and version (`scenario_2_groundtruth_v1.yaml`, `…_v2.yaml`) beside the
+    consolidated `ground_truths.json`. When several give one scenario, a one-scenario file wins over a list, then
+    the higher version (`_v<N>` in the file name), then the later file name: the newest, most specific one.
+    """
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml", ".json"))
+    ranked: dict[str, tuple[tuple[int, int, str], GroundTruth]] = {}
+    for path in files:
+        try:
+            truths = load_ground_truths(path)
+        except ReadError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+            continue
+        version = _VERSION_IN_NAME.search(path.stem)
+        rank = (int(len(truths) == 1), int(version.group(1)) if version else 0, path.name)
+        for scenario, truth in truths.items():
+            if scenario not in ranked or rank > ranked[scenario][0]:
+                ranked[scenario] = (rank, truth)
+    if not ranked:
+        raise ReadError(folder, "no ground truth in this folder (expected ITBench YAML or ground_truths.json files)")
+    return {scenario: truth for scenario, (_, truth) in sorted(ranked.items())}
 
 
 def _scenario_of(document: dict[str, Any], path: Path) -> str | None:

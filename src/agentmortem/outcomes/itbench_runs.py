@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentmortem.outcomes.deliverable import check_deliverable
 from agentmortem.outcomes.itbench import GroundTruth, ItbenchScore, ground_truth_for, score_agent_output
 from agentmortem.readers.itbench_layout import ItbenchRun, find_runs, load_json_object, run_label
 
@@ -17,6 +18,8 @@ class RunScore:
     run: ItbenchRun
     score: ItbenchScore | None
     problem: str | None = None
+    doubts: list[str] = field(default_factory=list)
+    """Reasons the scored agent_output.json may not be this run's (see `outcomes.deliverable`)."""
 
     @property
     def label(self) -> str:
@@ -32,6 +35,7 @@ class RunScore:
             out["contributing"] = self.score.contributing
         if self.problem is not None:
             out["problem"] = self.problem
+        out["warnings"] = self.doubts
         return out
 
 
@@ -47,5 +51,15 @@ def score_runs(root: Path, truths: dict[str, GroundTruth], *, scenario: str | No
             continue
         agent_output, problem = load_json_object(run.agent_output_path)
         problem = None if problem is None else f"agent_output.json {problem}"
-        results.append(RunScore(run, score_agent_output(agent_output, truth, problem=problem)))
+        score = score_agent_output(agent_output, truth, problem=problem)
+        results.append(RunScore(run, score, doubts=_doubts(run)))
     return results
+
+
+def _doubts(run: ItbenchRun) -> list[str]:
+    """What `check_deliverable` says of the run's diagnosis session (nothing when it cannot be read)."""
+    from agentmortem.readers.codex import CodexReader  # parsing sessions is needed here only
+
+    traces = CodexReader().read(run.run_dir, [])
+    primary = next((t for t in traces if t.metadata.get("itbench", {}).get("primary")), None)
+    return check_deliverable(primary) if primary is not None else []

@@ -7,13 +7,16 @@ Sources, highest precedence first (the first that knows wins whole; sources are 
 3. the deterministic ITBench scorer, when a ground truth for the run's scenario was given (`itbench-scorer`);
 4. the fields the reader found inside the trace file itself (`trace`).
 
-A score without a success flag gets `success = score >= success_threshold`.
+A score without a success flag gets `success = score >= success_threshold`. An ITBench run whose
+`agent_output.json` may not be its session's own gets the reason in `Outcome.warnings` (`outcomes.deliverable`),
+unless its outcome came from the user's outcomes file.
 """
 
 from __future__ import annotations
 
 from agentmortem.defaults import DEFAULT_SUCCESS_THRESHOLD as DEFAULT_SUCCESS_THRESHOLD
 from agentmortem.model import Outcome, Trace
+from agentmortem.outcomes.deliverable import check_deliverable
 from agentmortem.outcomes.itbench import GroundTruth, judge_outcome, scorer_outcome
 
 
@@ -28,6 +31,9 @@ def finalize_outcome(
     outcome = pick_outcome(trace, external=external, ground_truths=ground_truths)
     if outcome.success is None and outcome.score is not None:
         outcome.success = outcome.score >= success_threshold
+    doubts = check_deliverable(trace)
+    if not (outcome.source or "").startswith("file:"):  # the user's outcomes file is their word, not a deliverable's
+        outcome.warnings.extend(doubts)
     trace.outcome = outcome
 
 
@@ -52,6 +58,6 @@ def pick_outcome(
 
 
 def _copy(outcome: Outcome) -> Outcome:
-    # Only success/source are set afterwards, so a shallow copy suffices; pydantic's deep copy costs ~100 µs a
-    # trace, which shows in ingest throughput.
-    return outcome.model_copy(update={"metrics": dict(outcome.metrics)})
+    # Afterwards only success/source are set and warnings added, so a shallow copy with its own lists suffices;
+    # pydantic's deep copy costs ~100 µs a trace, which shows in ingest throughput.
+    return outcome.model_copy(update={"metrics": dict(outcome.metrics), "warnings": list(outcome.warnings)})

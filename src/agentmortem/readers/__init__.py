@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentmortem.readers.base import SNIFF_BYTES, Reader, ReadError
+from agentmortem.readers.side_files import SideFile, recognise
 
 if TYPE_CHECKING:  # the model (pydantic) is not needed to name formats: `agentmortem --help` lists them
+    from agentmortem.identity import TraceIds
     from agentmortem.model import Trace
 
 # name -> "module:Class"; order breaks ties in sniffing (more specific formats first, plain text last).
@@ -51,8 +53,10 @@ _NOT_TRACES = {
     ".zip",
     ".tar",
 }
-"""Suffixes skipped silently while walking a directory (docs, configs, ground truths, outputs); a file with such a
-suffix named explicitly is still read."""
+"""Suffixes not tried as traces while walking a directory (docs, configs, tables, outputs): such a file is skipped,
+with a note when it is a label, ground-truth or outcome file (`side_files`). A file named explicitly is still read."""
+_SIDE_FILE_SUFFIXES = {".yaml", ".yml", ".csv", ".tsv"}
+"""Suffixes of the list above that label, ground-truth and outcome files have (the others are never looked into)."""
 
 
 _DESCRIPTIONS: dict[str, str] = {
@@ -119,42 +123,89 @@ def _sniff_directory(reader: Reader, path: Path) -> float:
     return float(sniff(path)) if sniff is not None else 0.0
 
 
-def read_traces(paths: Iterable[str | Path], errors: list[ReadError], *, format: str | None = None) -> Iterator[Trace]:
-    """Yield every trace under `paths` (files or directories, walked recursively).
+def read_traces(
+    paths: Iterable[str | Path],
+    errors: list[ReadError],
+    *,
+    format: str | None = None,
+    skipped: list[SideFile] | None = None,
+    ids: TraceIds | None = None,
+) -> Iterator[Trace]:
+    """Yield every trace under `paths` (files or directories, walked recursively), each under a unique id.
 
     A directory some reader claims as a whole (an ITBench run layout) is read by that reader; other directories
-    are walked file by file. Problems are appended to `errors` as one-line `ReadError`s and reading goes on.
+    are walked file by file. A trace without an id of its own is named by its file's path under the path given
+    (see `agentmortem.identity`). Ids are settled by `ids` (pass one to learn the duplicates it dropped and the
+    collisions it renamed; a fresh one is used otherwise). Files beside the traces that are labels, ground truths
+    or outcomes are appended to `skipped`; other problems are appended to `errors` as one-line `ReadError`s, and
+    reading goes on.
     """
+    from agentmortem.identity import TraceIds  # imports the model; `format_names` must not
+
     readers = [get_reader(format)] if format else all_readers()
+    ledger = ids if ids is not None else TraceIds()
+    walk = _Walk(readers, errors, skipped if skipped is not None else [], forced=format is not None)
     for raw in paths:
-        yield from _read_path(Path(raw), readers, errors, forced=format is not None)
+        root = Path(raw)
+        folder = root if root.is_dir() else None
+        for trace in walk.path(root, named=True):
+            ledger.place(trace, folder)
+            if ledger.settle(trace):
+                yield trace
 
 
-def _read_path(path: Path, readers: list[Reader], errors: list[ReadError], *, forced: bool) -> Iterator[Trace]:
-    if not path.exists():
-        errors.append(ReadError(path, "no such file or directory"))
-        return
-    if path.is_dir():
-        claimed = max(((_sniff_directory(r, path), r) for r in readers), key=lambda pair: pair[0])
-        if claimed[0] >= MIN_CONFIDENCE:
-            yield from _read_with(claimed[1], path, errors)
+class _Walk:
+    """One walk over the paths given to `read_traces`: which readers, where problems and skipped files go."""
+
+    def __init__(self, readers: list[Reader], errors: list[ReadError], skipped: list[SideFile], *, forced: bool):
+        self.readers, self.errors, self.skipped, self.forced = readers, errors, skipped, forced
+
+    def path(self, path: Path, *, named: bool) -> Iterator[Trace]:
+        """The traces of `path`; `named` is True for a path given by the caller rather than found in a folder."""
+        if not path.exists():
+            self.errors.append(ReadError(path, "no such file or directory"))
+        elif path.is_dir():
+            yield from self._directory(path)
+        elif named or _walkable(path):
+            yield from self._file(path)
+        elif path.suffix.lower() in _SIDE_FILE_SUFFIXES:
+            self._note_if_side_file(path)
+
+    def _directory(self, path: Path) -> Iterator[Trace]:
+        score, reader = max(((_sniff_directory(r, path), r) for r in self.readers), key=lambda pair: pair[0])
+        if score >= MIN_CONFIDENCE:
+            yield from _read_with(reader, path, self.errors)
             return
         for child in sorted(path.iterdir()):
-            if _walkable(child):
-                yield from _read_path(child, readers, errors, forced=forced)
-        return
-    try:
-        reader = readers[0] if forced else detect_format(path, readers)
-    except (ReadError, OSError) as exc:
-        errors.append(exc if isinstance(exc, ReadError) else ReadError(path, str(exc)))
-        return
-    yield from _read_with(reader, path, errors)
+            if child.name not in _SKIP_NAMES and not child.name.startswith("."):
+                yield from self.path(child, named=False)
+
+    def _file(self, path: Path) -> Iterator[Trace]:
+        try:
+            reader = self.readers[0] if self.forced else detect_format(path, self.readers)
+        except ReadError as exc:
+            if not self._note_if_side_file(path):
+                self.errors.append(exc)
+            return
+        except OSError as exc:
+            self.errors.append(ReadError(path, str(exc)))
+            return
+        yield from _read_with(reader, path, self.errors)
+
+    def _note_if_side_file(self, path: Path) -> bool:
+        """Note `path` in `skipped` when it is a label, ground-truth or outcome file; True if it was one."""
+        try:
+            side = recognise(path, read_head(path))
+        except OSError:
+            return False
+        if side is not None:
+            self.skipped.append(side)
+        return side is not None
 
 
 def _walkable(child: Path) -> bool:
-    if child.name in _SKIP_NAMES or child.name.startswith("."):
-        return False
-    return child.is_dir() or child.suffix.lower() not in _NOT_TRACES
+    """Whether a file found in a folder is tried as a trace (docs, configs, images and archives are not)."""
+    return child.suffix.lower() not in _NOT_TRACES
 
 
 def _read_with(reader: Reader, path: Path, errors: list[ReadError]) -> Iterator[Trace]:
@@ -170,6 +221,7 @@ __all__ = [
     "MIN_CONFIDENCE",
     "ReadError",
     "Reader",
+    "SideFile",
     "all_readers",
     "detect_format",
     "format_descriptions",

@@ -33,6 +33,10 @@ class Reader(Protocol):
     the file is in this format: 0 means no, 1 means certain. `read` yields whole traces. A reader that meets a
     bad record raises `ReadError` for a whole-file problem, or yields the traces it can and reports the bad
     records through the `errors` list it is given, so one bad line never loses the rest of the file.
+
+    Ids: a trace takes the id its source gives it, repeats included; a trace whose source has none is named after
+    its file with `agentmortem.identity.name_after_file`. `read_traces` then names such traces by their path under
+    the ingest root and makes every id unique (`agentmortem.identity`), so readers need not.
     """
 
     name: ClassVar[str]

@@ -20,7 +20,7 @@ How rows become steps:
 
 Anthropic Messages: a JSON object with `messages` (and optional `system`, `model`, `id`), a list of messages, or
 JSON Lines of such objects (batch rows nesting them under `params` too); trace id from `id` / `custom_id`, else the
-file name (with the line number for JSON Lines).
+file name (with the line number for JSON Lines). A file name in an id is the file's path under the ingest root.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from agentmortem.identity import name_after_file
 from agentmortem.model import Trace, make_steps
 from agentmortem.readers.anthropic_blocks import RawStep, content_steps, text_of
 from agentmortem.readers.base import ReadError, iso_timestamp
@@ -75,7 +76,7 @@ class ClaudeReader:
                 session.add_row(value, line, errors)
             elif _request_of(value) is not None:
                 try:
-                    yield messages_trace(path, value, default_id=f"{path.stem}:{line}", line=line)
+                    yield messages_trace(path, value, line=line)
                 except ReadError as exc:
                     errors.append(exc)
             else:
@@ -112,7 +113,7 @@ def _document_traces(path: Path, document: Any, errors: list[ReadError]) -> Iter
         document = {"messages": document}
     if _request_of(document) is None:
         raise ReadError(path, "not a Claude Code session or an Anthropic Messages object (no 'messages' list)")
-    yield messages_trace(path, document, default_id=path.stem, line=None)
+    yield messages_trace(path, document, line=None)
 
 
 def _request_of(value: Any) -> dict[str, Any] | None:
@@ -124,8 +125,8 @@ def _request_of(value: Any) -> dict[str, Any] | None:
     return request if isinstance(request.get("messages"), list) else None
 
 
-def messages_trace(path: Path, value: dict[str, Any], *, default_id: str, line: int | None) -> Trace:
-    """The trace of one Anthropic Messages conversation."""
+def messages_trace(path: Path, value: dict[str, Any], *, line: int | None) -> Trace:
+    """The trace of one Anthropic Messages conversation (named after its file, and line, when it has no id)."""
     request = _request_of(value)
     if request is None:
         raise ReadError(path, "no 'messages' list", line=line)
@@ -144,9 +145,9 @@ def messages_trace(path: Path, value: dict[str, Any], *, default_id: str, line: 
             raise ReadError(path, f"messages[{index}] is not an object with a 'role'", line=line)
         role = message["role"]
         raw.extend(content_steps(role, message.get("content"), source=f"anthropic:{role}"))
-    trace_id = value.get("id") or value.get("custom_id") or default_id
-    return Trace(
-        id=str(trace_id),
+    trace_id = value.get("id") or value.get("custom_id")
+    trace = Trace(
+        id=str(trace_id or ""),
         source_format="claude",
         source_path=str(path),
         model=request.get("model") if isinstance(request.get("model"), str) else None,
@@ -154,7 +155,10 @@ def messages_trace(path: Path, value: dict[str, Any], *, default_id: str, line: 
         task=_first_user_text(raw),
         metadata={k: v for k, v in request.items() if k in ("max_tokens", "temperature", "metadata")},
         steps=make_steps(raw),
-    ).with_fingerprint()
+    )
+    if not trace_id:
+        name_after_file(trace, path, after=f":{line}" if line is not None else "")
+    return trace.with_fingerprint()
 
 
 def _first_user_text(raw: list[RawStep]) -> str | None:
@@ -233,7 +237,7 @@ class _Session:
     def to_trace(self) -> Trace:
         """The session as one trace."""
         models = self.models.most_common(1)
-        return Trace(
+        trace = Trace(
             id=self._trace_id(),
             source_format="claude",
             source_path=str(self.path),
@@ -242,7 +246,10 @@ class _Session:
             task=_first_user_text([s for s in self.steps if s.get("source_type") == "claude:user"]),
             metadata={"claude": self._metadata()},
             steps=make_steps(self.steps),
-        ).with_fingerprint()
+        )
+        if not self.info.get("sessionId"):
+            name_after_file(trace, self.path, after=trace.id.removeprefix(self.path.stem))
+        return trace.with_fingerprint()
 
     def _trace_id(self) -> str:
         session = str(self.info.get("sessionId") or self.path.stem)

@@ -29,7 +29,8 @@ order, numbered 0..n-1):
   `metadata["codex"]` along with the number of model turns, the last cumulative token usage and the counts of
   rows skipped by type.
 
-A standalone rollout file becomes the trace `codex/<session id>`. A directory laid out as ITBench run outputs is
+A standalone rollout file becomes the trace `codex/<session id>` (`codex/<file name>` without one, the file name
+being its path under the ingest root). A directory laid out as ITBench run outputs is
 read run by run (see `itbench_layout` for the layouts and the trace id scheme). Bad rows, including a truncated
 last line, are reported as `ReadError`s with their line number and the rest of the file is read; bytes that are
 not UTF-8 are replaced with U+FFFD and the line numbers noted in `metadata["codex"]["invalid_utf8_lines"]`.
@@ -45,6 +46,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from agentmortem.identity import name_after_file
 from agentmortem.model import Trace, make_steps
 from agentmortem.readers import itbench_layout
 from agentmortem.readers.base import ReadError, iso_timestamp
@@ -103,7 +105,8 @@ class CodexReader:
             yield from _read_runs(path, errors)
             return
         session = parse_session(path, errors)
-        yield session.to_trace(session.default_id())
+        trace = session.to_trace(session.default_id())
+        yield trace if session.meta.get("id") else name_after_file(trace, path, before="codex/")
 
 
 def _read_runs(root: Path, errors: list[ReadError]) -> Iterator[Trace]:

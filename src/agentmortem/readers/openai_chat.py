@@ -13,9 +13,11 @@ Every message becomes one step (``system``/``developer`` -> kind ``system``, ``t
 where it names the tool), and every tool call an assistant message makes becomes a
 ``tool_call`` step right after it. So a trace has exactly as many steps as messages plus tool calls.
 
-Trace ids come from the record (``id``, ``trace_id``, … ``task_id``, plus ``/trial-<n>`` when a ``trial`` is given),
-else ``<file stem>-<n>``. Ids must be unique in a store, but some files repeat them (the MAD-as-chat files number
-each benchmark from 0), so the n-th repeat of an id within one file becomes ``<id>~<n>`` (see `occurrence_id`);
+Trace ids come from the record (``id``, ``trace_id``, … ``task_id``, plus ``/trial-<n>`` when a ``trial`` is given).
+A record without one is named after its file (`agentmortem.identity.name_after_file`): the file's name for a file
+holding one trace (``Hand-Crafted/1`` under the ingest root), ``<name>-<n>`` for the n-th record (from 0) of a list
+or JSONL file. Some files repeat ids (the MAD-as-chat files number each benchmark from 0): the reader keeps them as
+they are, and ingest stores the n-th repeat as ``<id>~<n>`` (`agentmortem.identity.TraceIds`);
 `agentmortem.labels` applies the same rule to label files, so labels written in the same order still line up.
 
 Who&When run files (``mistake_agent``, ``mistake_step``, ``mistake_reason``, ``question``, ``ground_truth``,
@@ -48,6 +50,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from agentmortem.identity import name_after_file
 from agentmortem.label_formats.embedded import LABEL_ROWS_KEY, LABEL_WARNINGS_KEY
 from agentmortem.model import Outcome, Step, StepKind, Trace, pair_tool_calls
 from agentmortem.readers.base import ReadError
@@ -181,34 +184,25 @@ def _loads_document(data: bytes) -> tuple[Any, str | None]:
     return None, None
 
 
-def occurrence_id(base: str, seen: dict[str, int]) -> str:
-    """`base` the first time it is met in `seen`, then `base~2`, `base~3`… (counts are kept in `seen`)."""
-    count = seen.get(base, 0) + 1
-    seen[base] = count
-    return base if count == 1 else f"{base}~{count}"
-
-
 def _document_traces(path: Path, document: Any, errors: list[ReadError]) -> Iterator[Trace]:
     messages = _messages_of(document)
     if messages is not None:
-        yield _build_trace(path, document, messages, ordinal=0, seen={})
+        yield _build_trace(path, document, messages, ordinal=None)
         return
     if document == []:
         raise ReadError(path, "empty JSON list: no traces")
     if not isinstance(document, list):
         raise ReadError(path, f"no message list (expected a list or one of the keys {', '.join(MESSAGE_KEYS)})")
-    seen: dict[str, int] = {}
     for ordinal, record in enumerate(document):
         messages = _messages_of(record)
         if messages is None:
             errors.append(ReadError(path, f"item {ordinal}: not a chat trace (no message list)"))
             continue
-        yield _build_trace(path, record, messages, ordinal=ordinal, seen=seen)
+        yield _build_trace(path, record, messages, ordinal=ordinal)
 
 
 def _jsonl_traces(path: Path, lines: Iterable[bytes], errors: list[ReadError]) -> Iterator[Trace]:
     ordinal, blank = 0, True
-    seen: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -219,7 +213,7 @@ def _jsonl_traces(path: Path, lines: Iterable[bytes], errors: list[ReadError]) -
             reason = "invalid JSON (truncated or malformed line)" if record is None else "not a chat trace"
             errors.append(ReadError(path, reason, line=number))
             continue
-        trace = _build_trace(path, record, messages, ordinal=ordinal, seen=seen, line=number)
+        trace = _build_trace(path, record, messages, ordinal=ordinal, line=number)
         if warning:
             trace.metadata.setdefault("read_warnings", []).append(f"line {number}: {warning}")
         ordinal += 1
@@ -262,8 +256,9 @@ def _messages_of(record: Any) -> list[Any] | None:
 
 
 def _build_trace(
-    path: Path, record: Any, messages: list[Any], *, ordinal: int, seen: dict[str, int], line: int | None = None
+    path: Path, record: Any, messages: list[Any], *, ordinal: int | None, line: int | None = None
 ) -> Trace:
+    """The trace of one record; `ordinal` is its place in a file of many records, None for a one-trace file."""
     fields: dict[str, Any] = record if isinstance(record, dict) else {}
     metadata = {k: v for k, v in fields.items() if k not in MESSAGE_KEYS}
     if line is not None:
@@ -274,8 +269,9 @@ def _build_trace(
         metadata[MESSAGE_STEPS_KEY] = firsts
     if _is_who_when(fields):
         _add_who_when_reference(metadata, fields, firsts)
-    return Trace(
-        id=occurrence_id(_trace_id(path, fields, ordinal), seen),
+    own_id = _own_id(fields)
+    trace = Trace(
+        id=own_id or "",
         source_format="openai",
         source_path=str(path),
         model=_text_or_none(fields.get("model") or inner.get("llm_name") or inner.get("model")),
@@ -286,13 +282,18 @@ def _build_trace(
         metadata=metadata,
         steps=steps,
     )
+    if own_id is not None:
+        return trace
+    if ordinal is None:  # agentmortem 0.1 named a one-trace file '<stem>-0'
+        return name_after_file(trace, path, former=f"{path.stem}-0")
+    return name_after_file(trace, path, after=f"-{ordinal}")
 
 
-def _trace_id(path: Path, fields: dict[str, Any], ordinal: int) -> str:
-    """The record's own id when it has one; else '<file stem>-<ordinal>' (stable for a given file)."""
+def _own_id(fields: dict[str, Any]) -> str | None:
+    """The record's own id (see ID_KEYS), or None when it has none."""
     base = next((fields[k] for k in ID_KEYS if fields.get(k) not in (None, "")), None)
     if base is None:
-        return f"{path.stem}-{ordinal}"
+        return None
     trial = fields.get("trial")
     # tau-bench repeats each task_id once per trial; the trial number keeps those runs apart.
     return f"{base}/trial-{trial}" if trial is not None else str(base)

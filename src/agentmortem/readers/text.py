@@ -12,7 +12,8 @@ Recognised markers (case-insensitive, at the very start of a line):
 
 Role words: user, human → user message; assistant, agent, ai, bot, model → assistant message; system → system
 step; tool, observation, function → tool_result. Text before the first marker is kept as a message with no role
-(`source_type` "text:preamble"). A file with no marker at all is not a text trace. Trace id: the file's stem.
+(`source_type` "text:preamble"). A file with no marker at all is not a text trace. Trace id: the file's name (its
+path under the ingest root, see `agentmortem.identity`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from agentmortem.identity import name_after_file
 from agentmortem.model import Trace, make_steps
 from agentmortem.readers.base import ReadError
 
@@ -112,13 +114,14 @@ class TextReader:
         if not any(block.marker for block in blocks):
             raise ReadError(path, "no turn markers (User:, Agent:, [agent], ### Assistant, >>> tool) found")
         raw = [step for number, block in enumerate(blocks) for step in _block_steps(block, number)]
-        yield Trace(
+        trace = Trace(
             id=path.stem,
             source_format="text",
             source_path=str(path),
             metadata={"turns": sum(1 for block in blocks if block.marker)},
             steps=make_steps(raw),
-        ).with_fingerprint()
+        )
+        yield name_after_file(trace, path)  # a text transcript has no id of its own
 
 
 def _decode(path: Path, data: bytes) -> str:

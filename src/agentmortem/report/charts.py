@@ -137,6 +137,8 @@ def _prevalence_cell(group: GroupReport, stat: ModeStat, x: float, y: float, h: 
         f"{group.group} · {mode_label(stat)}: {stat.present}/{stat.known} traces ({pct(stat.prevalence)}); "
         f"failed {pct(stat.prevalence_failed)}, successful {pct(stat.prevalence_succeeded)}; verdict {stat.verdict}"
     )
+    if not stat.known:
+        title = f"{group.group} · {mode_label(stat)}: not judged by this annotator"
     return Rect(x + 1, y + 1, CELL - 2, h - 2, fill, title, pct(stat.prevalence), ink)
 
 

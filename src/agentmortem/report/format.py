@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from agentmortem.report.report import RelativeKind
+from agentmortem.report.report import Estimate, RelativeKind
 
 DASH = "–"
 """Shown for a number that does not exist (empty denominator, no test possible)."""
+
+NOT_JUDGED = "not judged by this annotator"
+"""What a dash in a prevalence cell means when the class has traces: the annotator left the mode unknown."""
+
+DASH_MEANS = f"{DASH} = {NOT_JUDGED} (the mode was left unknown), or no trace in that outcome class / no test possible."
+"""The legend line every text renderer prints."""
 
 
 def pct(value: float | None, *, digits: int = 0) -> str:
@@ -43,3 +49,13 @@ def prob(value: float | None) -> str:
 def num(value: float | None, *, digits: int = 1) -> str:
     """A plain number with fixed decimals."""
     return DASH if value is None else f"{value:.{digits}f}"
+
+
+def estimate(value: Estimate, *, interval: bool = True) -> str:
+    """A corrected share with its 95% interval, e.g. '45% [30–60]'; '–' when it cannot be computed."""
+    if value.estimate is None:
+        return DASH
+    text = pct(value.estimate)
+    if not interval or value.ci95 is None:
+        return text
+    return f"{text} [{value.ci95[0] * 100:.0f}–{value.ci95[1] * 100:.0f}]"

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from agentmortem.report import charts
-from agentmortem.report.report import GroupReport, ModeStat, Report, TraceDetail
+from agentmortem.report.report import Comparison, GroupReport, ModeStat, Report, TraceDetail
 
 MAX_COMPARISONS = 40
 """Rows of the across-group comparison table: tested pairs only, significant ones first (the report's order)."""
@@ -67,17 +67,23 @@ class TraceView:
 
 def render_html(report: Report) -> str:
     """The report as one self-contained, offline HTML document."""
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         report=report,
         heatmap=charts.mode_group_heatmap(report),
         groups=[_group_view(report, g, k) for k, g in enumerate(report.groups)],
-        comparisons=[c for c in report.comparisons if c.p_value is not None][:MAX_COMPARISONS],
+        comparisons=[c for c in report.comparisons if c.p_value is not None and _either_has(c)][:MAX_COMPARISONS],
         traces=[_trace_view(t, k) for k, t in enumerate(report.drilldown)],
+        definitions={m.id: m.definition for m in report.modes},
         # The one value not escaped: our own constant script, which the CSP below pins by hash.
         script=Markup(SCRIPT),
         csp=content_security_policy(SCRIPT),
     )
+
+
+def _either_has(c: Comparison) -> bool:
+    """A comparison worth a row: at least one of the two groups has the mode."""
+    return bool(c.prevalence_a) or bool(c.prevalence_b)
 
 
 def content_security_policy(script: str) -> str:
@@ -94,7 +100,7 @@ def _group_view(report: Report, group: GroupReport, k: int) -> GroupView:
     return GroupView(
         report=group,
         anchor=f"g{k}",
-        shown_modes=[m for m in group.modes if m.present > 0 or m.verdict != "inconclusive"],
+        shown_modes=[m for m in group.modes if m.present > 0 or m.verdict != "inconclusive" or m.found_by_reference],
         bars=charts.outcome_bars(group),
         failed_histogram=charts.modes_histogram(
             group.modes_per_failed_trace, settings, caption=f"Distinct modes per failed trace in {group.group}"
@@ -108,17 +114,22 @@ def _group_view(report: Report, group: GroupReport, k: int) -> GroupView:
 
 
 def _trace_view(detail: TraceDetail, k: int) -> TraceView:
-    view = TraceView(detail=detail, anchor=f"t{k}")
+    return TraceView(detail=detail, anchor=f"t{k}", cited=cited_steps(detail))
+
+
+def cited_steps(detail: TraceDetail) -> dict[int, list[str]]:
+    """Step index -> ids of the modes citing it, each once, in the trace's mode order."""
+    cited: dict[int, list[str]] = {}
     for mode in detail.modes:
         for evidence in mode.evidence:
-            view.cited.setdefault(evidence.step, [])
-            if mode.id not in view.cited[evidence.step]:
-                view.cited[evidence.step].append(mode.id)
-    return view
+            cited.setdefault(evidence.step, [])
+            if mode.id not in cited[evidence.step]:
+                cited[evidence.step].append(mode.id)
+    return cited
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
     """Jinja environment with autoescaping forced on for every template, whatever its file name."""
     env = Environment(
         loader=FileSystemLoader(Path(__file__).with_name("templates")),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from agentmortem.report.format import num, pct, points, prob, ratio, relative
-from agentmortem.report.report import Comparison, GroupReport, Report
+from agentmortem.report.format import DASH_MEANS, estimate, num, pct, points, prob, ratio, relative
+from agentmortem.report.report import Comparison, GroupReport, ModeStat, Report
 
 MAX_COMPARISONS = 10
 """Significant across-group differences listed at most (the JSON has them all)."""
@@ -15,11 +15,14 @@ MAX_COMPARISONS = 10
 def render_markdown(report: Report) -> str:
     """The report as Markdown text."""
     parts: list[str] = [f"# Failure signatures — {_escape(report.annotator)} on {report.taxonomy}", ""]
+    if report.label_quality is not None:
+        parts += [f"*{_escape(report.label_quality.statement)}*", ""]
     parts += [f"- {_escape(g.headline)}" for g in report.groups] + [""]
     parts += _overview(report) + [""]
     for group in report.groups:
         parts += _group_section(report, group) + [""]
     parts += _comparisons(report.comparisons) + [""]
+    parts += _definitions(report) + [""]
     parts += _notes(report)
     return "\n".join(parts).rstrip() + "\n"
 
@@ -50,6 +53,11 @@ def _group_section(report: Report, group: GroupReport) -> list[str]:
         + ", ".join(f"{c.id} {pct(c.share_of_occurrences)}" for c in group.categories)
         + "."
     )
+    if group.reference is not None:
+        r = group.reference
+        lines += ["", f"Reference {_escape(r.annotator)}: {r.traces} traces labelled ({r.failed} failed, "
+                      f"{r.succeeded} succeeded). Columns marked * are corrected for the judge's error against it "
+                      "(prediction-powered, with 95% intervals)."]  # fmt: skip
     lines += ["", *_mode_table(group)]
     if group.interventions:
         lines += ["", "**Top interventions**", ""]
@@ -58,16 +66,47 @@ def _group_section(report: Report, group: GroupReport) -> list[str]:
 
 
 def _mode_table(group: GroupReport) -> list[str]:
+    """Per mode: raw figures (over all traces only when no outcome is known), then the corrected ones if any."""
+    outcomes = group.failed + group.succeeded > 0
     header = ["rank", "mode", "failed", "succeeded", "all", "diff", "relative", "OR [95% CI]", "q", "verdict"]
+    if not outcomes:
+        header = ["mode", "all", "traces judged"]
+    if group.reference is not None:
+        header += ["failed*", "succeeded*", "diff*", "verdict*"] if outcomes else ["all*"]
     stats = sorted(group.modes, key=lambda s: (s.rank is None, s.rank or 0, s.id))
-    rows = [
-        [str(s.rank or "–"), f"{s.id} {_escape(s.name)}", pct(s.prevalence_failed), pct(s.prevalence_succeeded),
-         pct(s.prevalence), points(s.difference_points), relative(s.relative_increase, s.relative_increase_kind),
-         ratio(s.odds_ratio, s.ci95), prob(s.q_value), f"**{s.verdict}**" if s.verdict == "fatal" else s.verdict]
-        for s in stats
-        if s.present or s.known
-    ]  # fmt: skip
+    shown = [s for s in stats if s.present or s.known or s.found_by_reference]
+    rows = [_mode_row(s, outcomes) + _corrected_row(s, outcomes) for s in shown]
     return _table(header, rows)
+
+
+def _mode_row(s: ModeStat, outcomes: bool) -> list[str]:
+    name = f"{s.id} {_escape(s.name)}"
+    if not outcomes:
+        return [name, pct(s.prevalence), str(s.known)]
+    verdict = f"**{s.verdict}**" if s.verdict == "fatal" else s.verdict
+    return [str(s.rank or "–"), name, pct(s.prevalence_failed), pct(s.prevalence_succeeded), pct(s.prevalence),
+            points(s.difference_points), relative(s.relative_increase, s.relative_increase_kind),
+            ratio(s.odds_ratio, s.ci95), prob(s.q_value), verdict]  # fmt: skip
+
+
+def _corrected_row(s: ModeStat, outcomes: bool) -> list[str]:
+    c = s.corrected
+    if c is None:
+        return []
+    if not outcomes:
+        return [estimate(c.prevalence)]
+    diff = c.difference_points
+    diff_text = "–" if diff.estimate is None or diff.ci95 is None else (
+        f"{diff.estimate:+.0f}pt [{diff.ci95[0]:+.0f}, {diff.ci95[1]:+.0f}]")  # fmt: skip
+    verdict = "not informative" if c.verdict is None else f"**{c.verdict}**" if c.verdict == "fatal" else c.verdict
+    return [estimate(c.prevalence_failed), estimate(c.prevalence_succeeded), diff_text, verdict]
+
+
+def _definitions(report: Report) -> list[str]:
+    named = {s.id for g in report.groups for s in g.modes if s.present or s.known or s.found_by_reference}
+    lines = ["## Failure modes named above", ""]
+    lines += [f"- **{m.id} {_escape(m.name)}**: {_escape(m.definition)}" for m in report.modes if m.id in named]
+    return [*lines, "", DASH_MEANS]
 
 
 def _comparisons(comparisons: Sequence[Comparison]) -> list[str]:

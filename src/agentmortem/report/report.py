@@ -91,6 +91,7 @@ class ModeInfo(_Model):
     id: str = Field(description="Canonical id, e.g. 'FM-1.3'.")
     name: str = Field(description="Short name, e.g. 'Step Repetition'.")
     category: str = Field(description="Category id, e.g. 'FC1'.")
+    definition: str = Field(default="", description="What the mode is, from the taxonomy (shown where it is named).")
 
 
 class CategoryInfo(_Model):
@@ -138,6 +139,52 @@ class CategoryStat(_Model):
     prevalence_succeeded: float | None = Field(description="Same, among successful traces.")
 
 
+class Estimate(_Model):
+    """A corrected figure with its 95% interval."""
+
+    estimate: float | None = Field(description="Point estimate; None when it cannot be computed.")
+    ci95: list[float] | None = Field(description="[low, high] 95% interval; None with the estimate.")
+
+
+class CorrectedStat(_Model):
+    """One mode's figures corrected for the judge's error against the reference (analysis/calibration.py)."""
+
+    prevalence_failed: Estimate = Field(description="Prediction-powered prevalence among failed traces.")
+    prevalence_succeeded: Estimate = Field(description="Prediction-powered prevalence among successful traces.")
+    prevalence: Estimate = Field(description="Over all analysed traces of the group (outcome classes weighted).")
+    difference_points: Estimate = Field(description="prevalence_failed - prevalence_succeeded, percentage points.")
+    sensitivity: Estimate = Field(description="Judge present when the reference says present (Wilson interval).")
+    specificity: Estimate = Field(description="Judge absent when the reference says absent (Wilson interval).")
+    informative: bool | None = Field(
+        description="False when sensitivity + specificity <= 1 is inside its interval (judge may be at chance); "
+        "None when the reference lacks positives or negatives to measure it."
+    )
+    verdict: Verdict | None = Field(description="Verdict from the corrected figures; None when not informative.")
+    verdict_reason: str = Field(description="One line: why this corrected verdict.")
+    q_value: float | None = Field(default=None, description="BH q-value of the corrected difference's z-test.")
+
+
+class GroupReference(_Model):
+    """The reference annotator's coverage of one group (the labels the corrected figures rest on)."""
+
+    annotator: str = Field(description="Reference annotator (people's labels).")
+    traces: int = Field(description="Analysed traces of the group the reference labelled.")
+    failed: int = Field(description="…of them failed.")
+    succeeded: int = Field(description="…of them successful.")
+
+
+class LabelQuality(_Model):
+    """How far the report's labels are measured against people: the line the report header prints."""
+
+    judge: str = Field(description="Whose labels the raw figures are (the report's annotator).")
+    reference: str | None = Field(description="Reference annotator the corrected figures use; None without one.")
+    statement: str = Field(description="One sentence for the header, e.g. 'labels by X, agreement ... unmeasured'.")
+    method: str = Field(
+        default="prediction-powered inference (PPI++, power-tuned mean estimator) per group and outcome class",
+        description="How corrected figures are computed.",
+    )
+
+
 class ModeStat(_Model):
     """One mode in one group: prevalence by outcome, association with failure, and the fatality verdict."""
 
@@ -169,6 +216,14 @@ class ModeStat(_Model):
     rank: int | None = Field(
         description="1 = predicts failure most strongly (by lower CI bound of the odds ratio); None when untested."
     )
+    corrected: CorrectedStat | None = Field(
+        default=None, description="Figures corrected against the reference; None when the report has none."
+    )
+
+    @property
+    def found_by_reference(self) -> bool:
+        """True when the corrected figures put the mode in some traces (people saw it, whatever the judge said)."""
+        return self.corrected is not None and bool(self.corrected.prevalence.estimate)
 
 
 class ModePosition(_Model):
@@ -254,6 +309,9 @@ class GroupReport(_Model):
     ranking: list[str] = Field(description="Mode ids ranked by how strongly they predict failure (tested ones only).")
     cascade: CascadeView = Field(description="Order of first appearance, precedence and co-occurrence.")
     interventions: list[Intervention] = Field(description="Top fixes for this group, best first (at most three).")
+    reference: GroupReference | None = Field(
+        default=None, description="The reference labels of this group; None when the report has no reference."
+    )
 
 
 class Comparison(_Model):
@@ -335,6 +393,9 @@ class Report(_Model):
     comparisons: list[Comparison] = Field(description="Per mode, per pair of groups; significant ones first.")
     drilldown: list[TraceDetail] = Field(description="At most settings.max_drilldown traces, failed ones first.")
     drilldown_candidates: int = Field(description="Analysed traces the drill-down was chosen from.")
+    label_quality: LabelQuality | None = Field(
+        default=None, description="Whether the labels are measured against people, and against whom."
+    )
 
     @property
     def mode_ids(self) -> list[str]:

@@ -9,8 +9,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from agentmortem.report.format import num, pct, points, prob, ratio, relative
-from agentmortem.report.report import GroupReport, Report
+from agentmortem.report.format import DASH_MEANS, estimate, num, pct, points, prob, ratio, relative
+from agentmortem.report.report import GroupReport, ModeStat, Report
 
 MAX_MODES_SHOWN = 8
 """Modes per group in the terminal table (ranked first); the JSON, Markdown and HTML forms have all of them."""
@@ -23,9 +23,10 @@ def render_terminal(report: Report, *, modes_shown: int = MAX_MODES_SHOWN, width
 
     `width` is the terminal's: from 120 columns on, mode tables carry intervals and overall prevalence too.
     """
-    parts: list[RenderableType] = [_headlines(report), overview_table(report)]
-    parts += [_group_panel(g, modes_shown, wide=width >= 120) for g in report.groups]
+    parts: list[RenderableType] = [_headlines(report), overview_table(report), *_label_quality(report)]
+    parts += [_group_panel(g, modes_shown, width=width) for g in report.groups]
     parts.append(_comparisons(report))
+    parts.append(_legend(report, modes_shown))
     parts.append(_notes(report))
     return parts
 
@@ -34,6 +35,14 @@ def _headlines(report: Report) -> RenderableType:
     title = Text(f"Failure signatures — annotator {report.annotator}, {report.taxonomy}", style="bold")
     lines = [Text("• " + g.headline) for g in report.groups] or [Text("No analysed traces.")]
     return Group(title, *lines)
+
+
+def _label_quality(report: Report) -> list[RenderableType]:
+    """How far the labels are measured against people: under the overview, before any group's numbers."""
+    if report.label_quality is None:
+        return []
+    measured = report.label_quality.reference is not None
+    return [Text(report.label_quality.statement, style="italic" if measured else "yellow")]
 
 
 def overview_table(report: Report) -> Table:
@@ -58,31 +67,82 @@ def overview_table(report: Report) -> Table:
     return table
 
 
-def mode_table(group: GroupReport, *, limit: int = MAX_MODES_SHOWN, wide: bool = False) -> Table:
+def mode_table(
+    group: GroupReport, *, limit: int = MAX_MODES_SHOWN, wide: bool = False, intervals: bool = False
+) -> Table:
     """The group's modes, ranked by how strongly they predict failure, then by prevalence.
 
-    `wide` adds the overall prevalence and the odds ratio's interval (they need about 120 columns).
+    `wide` adds the overall prevalence and the odds ratio's interval (they need about 120 columns). A group
+    with no known outcome shows prevalence over all its traces instead of empty outcome columns; a group with a
+    reference adds the corrected (prediction-powered) figures beside the raw ones, with their 95% intervals when
+    `intervals` (about 150 columns; the JSON, Markdown and HTML forms always have them).
     """
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     # Numbers never wrap; on a narrow terminal the mode name is what gets shortened.
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("mode", no_wrap=True, overflow="ellipsis", max_width=None if wide else 16)
-    numbers = ["failed", "succ.", *(["all"] if wide else []), "diff", "rel.", "OR [95% CI]" if wide else "OR", "q"]
-    for column in numbers:
+    name_width = (14 if group.reference else 16) if not wide else 24 if group.reference and not intervals else None
+    table.add_column("mode", no_wrap=True, overflow="ellipsis", max_width=name_width)
+    outcomes = group.failed + group.succeeded > 0
+    for column in _raw_columns(wide, compact=group.reference is not None) if outcomes else ["all"]:
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
-    ordered = sorted(group.modes, key=lambda s: (s.rank is None, s.rank or 0, -(s.prevalence or 0), s.id))
-    for s in [m for m in ordered if m.present][:limit]:
-        cells = [pct(s.prevalence_failed), pct(s.prevalence_succeeded), *([pct(s.prevalence)] if wide else []),
-                 points(s.difference_points), relative(s.relative_increase, s.relative_increase_kind),
-                 ratio(s.odds_ratio, s.ci95 if wide else None), prob(s.q_value)]  # fmt: skip
+    if group.reference:  # corrected figures to the right of the raw ones they correct
+        for column in (["failed*", "succ.*"] if wide else ["fail*", "ok*"]) if outcomes else ["all*"]:
+            table.add_column(column, justify="right", no_wrap=True)
+        table.add_column("verdict*", no_wrap=True)
+    for s in _shown(group, limit):
+        cells = _raw_cells(s, wide, compact=group.reference is not None) if outcomes else [pct(s.prevalence)]
         verdict = Text(s.verdict, style=_VERDICT_STYLE[s.verdict])
-        table.add_row(str(s.rank or "–"), escape(f"{s.id} {s.name}"), *cells, verdict)
+        table.add_row(str(s.rank or "–"), escape(f"{s.id} {s.name}"), *cells, verdict,
+                      *_corrected_cells(s, outcomes, intervals), *_corrected_verdict(s))  # fmt: skip
     return table
 
 
-def _group_panel(group: GroupReport, modes_shown: int, *, wide: bool) -> Panel:
-    parts: list[RenderableType] = [Text(group.headline, style="bold"), mode_table(group, limit=modes_shown, wide=wide)]
+def _raw_columns(wide: bool, *, compact: bool) -> list[str]:
+    # Beside the corrected columns (compact), the relative increase and the odds ratio's interval give way, and
+    # on a narrow terminal everything but the two prevalences.
+    if compact:
+        return ["failed", "succ.", "diff", "OR", "q"] if wide else ["fail", "ok"]
+    return ["failed", "succ.", *(["all"] if wide else []), "diff", "rel.", "OR [95% CI]" if wide else "OR", "q"]
+
+
+def _raw_cells(s: ModeStat, wide: bool, *, compact: bool) -> list[str]:
+    if compact:
+        more = [points(s.difference_points), ratio(s.odds_ratio), prob(s.q_value)] if wide else []
+        return [pct(s.prevalence_failed), pct(s.prevalence_succeeded), *more]
+    return [pct(s.prevalence_failed), pct(s.prevalence_succeeded), *([pct(s.prevalence)] if wide else []),
+            points(s.difference_points), relative(s.relative_increase, s.relative_increase_kind),
+            ratio(s.odds_ratio, s.ci95 if wide else None), prob(s.q_value)]  # fmt: skip
+
+
+def _shown(group: GroupReport, limit: int) -> list[ModeStat]:
+    """The modes a group's table lists: found by the judge or the reference; ranked first, then by prevalence."""
+    ordered = sorted(group.modes, key=lambda s: (s.rank is None, s.rank or 0, -(s.prevalence or 0), s.id))
+    return [m for m in ordered if m.present or m.found_by_reference][:limit]
+
+
+def _corrected_cells(s: ModeStat, outcomes: bool, intervals: bool) -> list[str]:
+    if s.corrected is None:
+        return []
+    chosen = [s.corrected.prevalence_failed, s.corrected.prevalence_succeeded] if outcomes else [s.corrected.prevalence]
+    return [estimate(e, interval=intervals) for e in chosen]
+
+
+def _corrected_verdict(s: ModeStat) -> list[RenderableType]:
+    if s.corrected is None:
+        return []
+    if s.corrected.verdict is None:
+        return [Text("not informative", style="yellow")]
+    return [Text(s.corrected.verdict, style=_VERDICT_STYLE[s.corrected.verdict])]
+
+
+def _group_panel(group: GroupReport, modes_shown: int, *, width: int) -> Panel:
+    parts: list[RenderableType] = [Text(group.headline, style="bold")]
+    if group.reference is not None:
+        r = group.reference
+        parts.append(Text(f"reference {r.annotator}: {r.traces} traces labelled ({r.failed} failed, {r.succeeded} "
+                          "succeeded); * = corrected for the judge's error against it", style="dim"))  # fmt: skip
+    parts.append(mode_table(group, limit=modes_shown, wide=width >= 120, intervals=width >= 150))
     roots = sorted((p for p in group.cascade.positions if p.roots), key=lambda p: -p.roots)[:3]
     if roots:
         parts.append(Text("Cascade roots: " + ", ".join(f"{p.id} ({pct(p.root_share)})" for p in roots)))
@@ -101,6 +161,16 @@ def _comparisons(report: Report) -> RenderableType:
         return Text("No mode differs significantly between groups.", style="dim")
     lines = [Text("Differences between groups", style="bold")]
     return Group(*lines, *(Text("• " + c.statement) for c in significant[:10]))
+
+
+def _legend(report: Report, modes_shown: int) -> RenderableType:
+    """What the dash means, and the definition of every mode a table above names."""
+    named = {s.id for g in report.groups for s in _shown(g, modes_shown)}
+    lines = [Text(DASH_MEANS, style="dim")]
+    for mode in report.modes:
+        if mode.id in named and mode.definition:
+            lines.append(Text(f"{mode.id} {mode.name}: {mode.definition}", style="dim"))
+    return Group(*lines)
 
 
 def _notes(report: Report) -> RenderableType:

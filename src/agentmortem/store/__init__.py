@@ -5,7 +5,7 @@
 (connection, transactions, errors) and `migrations.py` (the schema, in order).
 """
 
-from agentmortem.store.base import DB_ENV_VAR, ExportExistsError, StoreError, default_db_path
+from agentmortem.store.base import DB_ENV_VAR, ExportExistsError, StoreError, StoreInUseError, default_db_path
 from agentmortem.store.store import AnnotatorSummary, Store, TraceSummary, WriteStats
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "ExportExistsError",
     "Store",
     "StoreError",
+    "StoreInUseError",
     "TraceSummary",
     "WriteStats",
     "default_db_path",

@@ -153,4 +153,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE verdicts ADD COLUMN agent VARCHAR;
         """,
     ),
+    (
+        "006_outcome_warnings",
+        """
+        -- Reasons to doubt an outcome (an ITBench deliverable the session did not write, say), kept with it.
+        ALTER TABLE outcomes ADD COLUMN warnings JSON;
+        """,
+    ),
 ]

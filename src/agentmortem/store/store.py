@@ -16,16 +16,19 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from agentmortem.model import Annotation, Evidence, ModeVerdict, Outcome, Step, Trace
+from agentmortem.model import Annotation, Evidence, ModeVerdict, Outcome, Step, Trace, content_fingerprint
 from agentmortem.store.base import (
     MAX_FACT_MODES,
     StoreBase,
     StoreError,
+    StoreInUseError,
     Transaction,
+    connect,
     default_db_path,
     naive_utc,
     utc_now,
 )
+from agentmortem.store.calibration import CalibrationQueries
 from agentmortem.store.llm_cache import LLMCache
 from agentmortem.store.migrations import MIGRATIONS
 from agentmortem.store.parquet import PARQUET_LAYOUT, ParquetExport
@@ -92,17 +95,24 @@ _STEP_SCHEMA = pa.schema(_STEP_COLUMNS)
 _STEP_FIELDS = [name for name, _ in _STEP_COLUMNS[2:]]  # Step attribute names after trace_id, idx
 
 
-class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
+class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, StoreBase):
     """A DuckDB file holding traces, steps, outcomes and annotations. Migrations run when it opens."""
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        """Open (or, unless `read_only`, create) the store; StoreError naming the path when that fails.
+
+        `read_only` never creates or writes anything (see `store.base.connect`). A store from an older
+        agentmortem opened read-only is brought up to date first when it can be written, and refused when not.
+        """
         self.path = str(path) if path is not None else default_db_path()
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open store: {str(exc).splitlines()[0]}") from exc
+        self.con = connect(self.path, read_only=read_only)
         if not read_only:
             self._migrate()
+            return
+        pending = self._pending_migrations()
+        if pending:
+            self.con.close()
+            self._upgrade_then_reopen(pending)
 
     def __enter__(self) -> Store:
         return self
@@ -129,13 +139,35 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
 
     def _migrate(self) -> None:
         self.con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
-        done = {row[0] for row in self.con.execute("SELECT name FROM _migrations").fetchall()}
+        done = set(self.applied_migrations())
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
             with self._transaction():
                 self.con.execute(sql)
                 self.con.execute("INSERT INTO _migrations VALUES (?, ?)", [name, utc_now()])
+
+    def _pending_migrations(self) -> list[str]:
+        """Migrations a read-only store lacks; StoreError when the file is no agentmortem store at all."""
+        try:
+            done = set(self.applied_migrations())
+        except duckdb.CatalogException:
+            self.con.close()
+            raise StoreError(f"{self.path}: not an agentmortem store (a DuckDB file without its tables)") from None
+        return [name for name, _ in MIGRATIONS if name not in done]
+
+    def _upgrade_then_reopen(self, pending: list[str]) -> None:
+        try:
+            Store(self.path).close()
+        except StoreInUseError:
+            raise
+        except StoreError as exc:
+            reason = str(exc).removeprefix(f"{self.path}: ")
+            raise StoreError(
+                f"{self.path}: store written by an older agentmortem lacks {', '.join(pending)} and cannot be "
+                f"upgraded here ({reason}); copy it somewhere writable and open the copy"
+            ) from None
+        self.con = connect(self.path, read_only=True)
 
     def applied_migrations(self) -> list[str]:
         """Names of the migrations recorded in this database, in order."""
@@ -157,7 +189,7 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
         stats = WriteStats()
         if not traces:
             return stats
-        traces = _last_per_id(traces)
+        _require_unique_ids(traces)
         for trace in traces:
             if not trace.fingerprint:
                 trace.with_fingerprint()
@@ -175,6 +207,48 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
         stats.replaced = len(replaced)
         stats.unchanged = len(traces) - len(fresh)
         return stats
+
+    def adopt_former_ids(self, traces: Sequence[Trace], former_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """Rename stored traces from an id they had before to the id they have now, when their content is the same.
+
+        `former_ids[i]` is the id `traces[i]` was stored under by an earlier agentmortem (see
+        `agentmortem.identity`). A stored trace is renamed only when its fingerprint is the one the trace would have
+        under the former id, and no trace holds the new id yet; its steps, outcome and annotations follow.
+        Returns the `(former, new)` pairs renamed.
+        """
+        stored = self._fingerprints(list(former_ids))
+        if not stored:
+            return []
+        taken = self._fingerprints([t.id for t in traces])
+        renames: dict[str, Trace] = {}  # one stored trace goes to one new id, the first that matches
+        for trace, former in zip(traces, former_ids, strict=True):
+            if former in stored and former not in renames and trace.id not in taken:
+                if stored[former] == content_fingerprint(trace, as_id=former):
+                    renames[former] = trace
+        if renames:
+            self._rename_traces(renames)
+        return [(former, trace.id) for former, trace in renames.items()]
+
+    def _rename_traces(self, renames: dict[str, Trace]) -> None:
+        mapping = pa.table(
+            {
+                "old": list(renames),
+                "new": [trace.id for trace in renames.values()],
+                "fingerprint": [trace.fingerprint or content_fingerprint(trace) for trace in renames.values()],
+            }
+        )
+        self.con.register("_renames", mapping)
+        try:
+            with self._transaction():
+                self.con.execute(
+                    "UPDATE traces SET id = r.new, fingerprint = r.fingerprint FROM _renames r WHERE traces.id = r.old"
+                )
+                for table in ("steps", "outcomes", "annotations", "verdicts"):
+                    self.con.execute(
+                        f"UPDATE {table} SET trace_id = r.new FROM _renames r WHERE {table}.trace_id = r.old"
+                    )
+        finally:
+            self.con.unregister("_renames")
 
     def _fingerprints(self, ids: list[str]) -> dict[str, str]:
         rows = self.con.execute(
@@ -240,10 +314,11 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
                 "score": pa.array([o.score for _, o in pairs], pa.float64()),
                 "source": [o.source for _, o in pairs],
                 "metrics": [orjson.dumps(o.metrics, default=str).decode() for _, o in pairs],
+                "warnings": [orjson.dumps(o.warnings).decode() if o.warnings else None for _, o in pairs],
             }
         )
         self.con.register("_new_outcomes", table)
-        self.con.execute("INSERT INTO outcomes SELECT * FROM _new_outcomes")
+        self.con.execute("INSERT INTO outcomes BY NAME SELECT * FROM _new_outcomes")
         self.con.unregister("_new_outcomes")
 
     def has_trace(self, trace_id: str) -> bool:
@@ -302,7 +377,8 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
     def _load_traces(self, ids: list[str]) -> list[Trace]:
         rows = self.con.execute(
             """SELECT t.id, t.fingerprint, t.schema_version, t.source_format, t.source_path, t.model,
-                      t.agent_system, t.benchmark, t.task, t.metadata, o.success, o.score, o.source, o.metrics
+                      t.agent_system, t.benchmark, t.task, t.metadata, o.success, o.score, o.source, o.metrics,
+                      o.warnings
                FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id
                WHERE t.id IN (SELECT unnest(?::VARCHAR[])) ORDER BY t.id""",
             [ids],
@@ -470,8 +546,13 @@ class Store(ParquetExport, SignatureQueries, LLMCache, StoreBase):
         self.con.execute(f"SET memory_limit = '{limit}'")
 
 
-def _last_per_id(traces: Sequence[Trace]) -> list[Trace]:
-    return list({t.id: t for t in traces}.values())
+def _require_unique_ids(traces: Sequence[Trace]) -> None:
+    """A batch holding one id twice would store only one of the two: refuse it (`read_traces` never yields one)."""
+    seen: set[str] = set()
+    for trace in traces:
+        if trace.id in seen:
+            raise ValueError(f"trace id {trace.id!r} appears twice in one batch; give each trace its own id")
+        seen.add(trace.id)
 
 
 def _steps_table(traces: list[Trace]) -> pa.Table:
@@ -564,7 +645,10 @@ def _annotation_filter(annotator: str | None, trace_ids: Sequence[str] | None) -
 
 
 def _trace_from_row(row: tuple[Any, ...], steps: list[Step]) -> Trace:
-    outcome = Outcome(success=row[10], score=row[11], source=row[12], metrics=orjson.loads(row[13]) if row[13] else {})
+    outcome = Outcome(
+        success=row[10], score=row[11], source=row[12], metrics=orjson.loads(row[13]) if row[13] else {},
+        warnings=orjson.loads(row[14]) if row[14] else [],
+    )  # fmt: skip
     return Trace(
         id=row[0], fingerprint=row[1], schema_version=row[2], source_format=row[3], source_path=row[4],
         model=row[5], agent_system=row[6], benchmark=row[7], task=row[8],
