@@ -5,8 +5,8 @@ import json
 import pytest
 from rich.console import Console
 
+from agentmortem import judges
 from agentmortem.analysis import build_report
-from agentmortem.cli import report_cmd
 from agentmortem.cli.main import app
 from agentmortem.judges import MockJudge
 from agentmortem.model import Evidence, ModeVerdict
@@ -112,7 +112,8 @@ def test_analyze_ingests_annotates_and_reports(runner, db_path, tmp_path, monkey
               "messages": [{"role": "user", "content": "fix it"}, {"role": "assistant", "content": f"done {i}"}]}
              for i in range(6)]  # fmt: skip
     traces.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    monkeypatch.setattr(report_cmd, "get_judge", lambda spec, **_: MockJudge(_scripted, name="scripted"))
+    # The command imports get_judge when it runs (the CLI starts at once), so it is replaced where it is defined.
+    monkeypatch.setattr(judges, "get_judge", lambda spec, **_: MockJudge(_scripted, name="scripted"))
     out = tmp_path / "r.json"
     result = runner.invoke(app, ["--db", db_path, "analyze", str(traces), "--json", str(out), "-q"])
     assert result.exit_code == 0, result.output

@@ -14,6 +14,9 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+# Every model defers building its validator to first use (`defer_build`): built at import, they cost ~0.1 s of
+# CPU on every start, also for commands that never make a Trace (`agentmortem formats`, `--help`).
+
 SCHEMA_VERSION = "1"
 """Version of this data model; bumped on any change a stored or exported record would notice."""
 
@@ -28,7 +31,7 @@ AnnotationStatus = Literal["ok", "failed"]
 class Step(BaseModel):
     """One ordered element of a trace."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     index: int = Field(description="0-based position in the trace; the single address of this step everywhere.")
     kind: StepKind = Field(description="message | tool_call | tool_result | system | event.")
@@ -59,7 +62,7 @@ class Step(BaseModel):
 class Outcome(BaseModel):
     """Whether the run achieved its task, and where that knowledge came from."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     success: bool | None = Field(default=None, description="True/False, or None when unknown.")
     score: float | None = Field(default=None, description="A numeric score (e.g. recall in [0, 1]) or None.")
@@ -82,7 +85,7 @@ class Outcome(BaseModel):
 class Trace(BaseModel):
     """One agent run: ordered steps plus what is known about who ran it, on what, and how it ended."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this data model.")
     id: str = Field(description="Stable identifier, unique in a store (e.g. 'gpt-oss-120b/scenario-2/run-1').")
@@ -157,7 +160,7 @@ def make_steps(raw_steps: list[dict[str, Any]]) -> list[Step]:
 class Evidence(BaseModel):
     """A place in a trace that shows a failure: a step index and a short quote from that step."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     step: int = Field(description="Canonical step index.")
     quote: str = Field(default="", description="Short excerpt of that step's content.")
@@ -166,7 +169,7 @@ class Evidence(BaseModel):
 class ModeVerdict(BaseModel):
     """One annotator's answer for one failure mode on one trace."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     mode_id: str = Field(description="Canonical mode id, e.g. 'FM-1.3'.")
     present: bool | None = Field(description="True present, False absent, None unknown (the annotator cannot tell).")
@@ -187,7 +190,7 @@ class ModeVerdict(BaseModel):
 class Annotation(BaseModel):
     """All of one annotator's verdicts on one trace. Modes without a verdict are unknown."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     schema_version: str = Field(default=SCHEMA_VERSION, description="Version of this data model.")
     trace_id: str = Field(description="The annotated trace.")

@@ -22,14 +22,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from agentmortem.analysis.localisation import FIGURES, location_cells
+from agentmortem.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_TOLERANCE
 from agentmortem.model import Annotation
 from agentmortem.store import Store
 from agentmortem.taxonomy import TaxonomyError, built_in, mast
 
-DEFAULT_BOOTSTRAP = 1000
-DEFAULT_SEED = 0
-DEFAULT_TOLERANCE = 1
-"""Steps either side of a reference step that still count as a hit for the `_within` figures."""
 # Cell order of the per-trace count arrays: annotator/reference = yes/yes, yes/no, no/yes, no/no.
 _TP, _FP, _FN, _TN = range(4)
 

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from agentmortem.analysis.agreement import (
-    DEFAULT_BOOTSTRAP,
-    DEFAULT_SEED,
-    DEFAULT_TOLERANCE,
-    AgreementError,
-    AgreementReport,
-    Figures,
-    Location,
-    Rate,
-    agreement_in_store,
-)
 from agentmortem.cli.app import app, console, fail, open_store, print_json
+from agentmortem.defaults import DEFAULT_BOOTSTRAP, DEFAULT_SEED, DEFAULT_TOLERANCE
+
+if TYPE_CHECKING:  # numpy and the analysis package load only when `agree` runs
+    from agentmortem.analysis.agreement import AgreementReport, Figures, Location, Rate
 
 
 @app.command("agree")
@@ -40,6 +33,8 @@ def agree_command(
     decisive-step accuracy (the Who&When metric) and agent accuracy, exact and within ±k steps. Only traces both
     annotated successfully are compared; a mode either side left unknown is excluded from that mode's figures.
     """
+    from agentmortem.analysis.agreement import AgreementError, agreement_in_store
+
     with open_store(read_only=True) as store:
         try:
             report = agreement_in_store(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -13,12 +13,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from agentmortem.cli.app import app, console, err_console, fail, open_store, print_json, state, warn
-from agentmortem.engines.local import DEFAULT_CONCURRENCY, AnnotateReport, annotate_store
-from agentmortem.engines.ray import DEFAULT_WORKERS, JudgeLink
-from agentmortem.judges import Judge, get_judge
-from agentmortem.model import Annotation
-from agentmortem.store import Store
-from agentmortem.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
+from agentmortem.defaults import DEFAULT_CONCURRENCY, DEFAULT_WORKERS
+
+if TYPE_CHECKING:  # the machinery is imported where it runs, so `agentmortem --help` starts at once
+    from agentmortem.engines.local import AnnotateReport
+    from agentmortem.engines.ray import JudgeLink
+    from agentmortem.judges import Judge
+    from agentmortem.model import Annotation
+    from agentmortem.store import Store
+    from agentmortem.taxonomy import Taxonomy
 
 annotations_app = typer.Typer(help="List and show stored annotations.", no_args_is_help=True)
 app.add_typer(annotations_app, name="annotations")
@@ -96,6 +99,8 @@ def annotate_command(
 
 
 def _taxonomy(path: Path | None) -> Taxonomy:
+    from agentmortem.taxonomy import TaxonomyError, load_taxonomy
+
     try:
         return load_taxonomy(path)
     except TaxonomyError as exc:
@@ -103,6 +108,8 @@ def _taxonomy(path: Path | None) -> Taxonomy:
 
 
 def _judge(store: JudgeLink, model: str | None, opts: dict[str, Any]) -> Judge:
+    from agentmortem.judges import get_judge
+
     if model in (None, "detectors", "mock"):
         return get_judge(model, **({"name": opts["annotator"]} if opts["annotator"] else {}))
     from agentmortem.judges.llm import LLMJudge, PriceError, load_prices
@@ -160,6 +167,8 @@ def _run(
     *,
     quiet: bool,
 ) -> AnnotateReport:
+    from agentmortem.engines.local import annotate_store
+
     total = len(trace_ids) if trace_ids else store.count_traces()
     with _progress(disable=quiet) as progress:
         task = progress.add_task(f"annotating with {judge.name}", total=total, info="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson
 import typer
@@ -12,9 +12,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from agentmortem.cli import exit_codes
-from agentmortem.outcomes import DEFAULT_SUCCESS_THRESHOLD
+from agentmortem.defaults import DB_ENV_VAR, DEFAULT_SUCCESS_THRESHOLD, default_db_path
 from agentmortem.readers import format_names
-from agentmortem.store import DB_ENV_VAR, Store, StoreError, default_db_path
+
+if TYPE_CHECKING:
+    from agentmortem.store import Store
+
+# Every module imported by `agentmortem --help` keeps its machinery (DuckDB, scipy, the OpenAI client, pydantic
+# models, jinja2, matplotlib, Ray) inside the function that runs; tests/test_cli_startup.py holds the line.
 
 app = typer.Typer(
     name="agentmortem",
@@ -22,6 +27,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: Rich's help panels load Markdown, syntax and traceback rendering, about 0.2 s
+    # of every `--help` (measured by benchmarks/startup.py), and the CLI must start at once.
+    rich_markup_mode=None,
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -36,12 +44,24 @@ class State:
 state = State()
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from agentmortem import __version__
+
+        console.print(f"agentmortem {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
     db: Annotated[
         str | None,
         typer.Option("--db", help=f"Store file (DuckDB). Default: ${DB_ENV_VAR} or ./agentmortem.duckdb."),
     ] = None,
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
 ) -> None:
     """agentmortem: read agent traces, label MAST failure modes, and report failure signatures."""
     state.db = db or default_db_path()
@@ -53,6 +73,8 @@ def open_store(*, read_only: bool = False) -> Store:
     Commands that only read pass `read_only`: they never create a store (a missing --db is an error naming it),
     and they read a store they cannot write (read-only file, permissions or file system).
     """
+    from agentmortem.store import Store, StoreError
+
     try:
         return Store(state.db, read_only=read_only)
     except StoreError as exc:

@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 
 from agentmortem.cli.app import app, console, fail, open_store, print_json
-from agentmortem.store import ExportExistsError, StoreError
 
 
 @app.command("export")
@@ -26,6 +25,8 @@ def export_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print rows written per table as JSON.")] = False,
 ) -> None:
     """Export traces, steps, outcomes, annotations and verdicts as hive-partitioned Parquet."""
+    from agentmortem.store import ExportExistsError, StoreError
+
     if parquet.exists() and not parquet.is_dir():
         fail(f"{parquet}: exists and is not a folder")
     with open_store(read_only=True) as store:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,9 +27,11 @@ from agentmortem.cli.app import (
     print_json,
     warn,
 )
-from agentmortem.identity import Collision, Duplicate
-from agentmortem.ingest import IngestReport, ingest
-from agentmortem.readers import all_readers
+from agentmortem.readers import format_descriptions
+
+if TYPE_CHECKING:  # ingest pulls in the store (DuckDB) and the outcome scorers; loaded when `ingest` runs
+    from agentmortem.identity import Collision, Duplicate
+    from agentmortem.ingest import IngestReport
 
 
 @app.command("ingest")
@@ -43,6 +45,8 @@ def ingest_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Read trace files into the store. Bad files are reported one line each; the rest goes on."""
+    from agentmortem.ingest import ingest
+
     check_format(format)
     with open_store() as store, _progress(disable=as_json) as progress:
         task = progress.add_task("ingesting", total=None)
@@ -147,11 +151,11 @@ def ingest_json(report: IngestReport) -> dict[str, Any]:
 @app.command("formats")
 def formats_command(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
     """List the trace formats agentmortem reads."""
-    readers = all_readers()
+    formats = format_descriptions()  # without importing the readers: this command starts at once
     if as_json:
-        print_json([{"name": r.name, "description": r.description} for r in readers])
+        print_json([{"name": name, "description": description} for name, description in formats.items()])
         return
     table = Table("format", "what it reads")
-    for reader in readers:
-        table.add_row(reader.name, reader.description)
+    for name, description in formats.items():
+        table.add_row(name, escape(description))  # descriptions name markers such as [agent]
     console.print(table)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,9 +11,10 @@ from rich.table import Column, Table
 
 from agentmortem.cli import exit_codes
 from agentmortem.cli.app import app, console, err_console, fail, print_json, warn
-from agentmortem.outcomes.itbench import load_ground_truths
-from agentmortem.outcomes.itbench_runs import RunScore, score_runs
 from agentmortem.readers.base import ReadError
+
+if TYPE_CHECKING:
+    from agentmortem.outcomes.itbench_runs import RunScore
 
 
 @app.command("score-itbench")
@@ -32,6 +33,9 @@ def score_itbench_command(
 
     Exits 1 when a run cannot be scored (its scenario has no ground truth) or a ground-truth file is unusable.
     """
+    from agentmortem.outcomes.itbench import load_ground_truths
+    from agentmortem.outcomes.itbench_runs import score_runs
+
     if not run_dir.is_dir():
         fail(f"{run_dir}: not a directory")
     errors: list[ReadError] = []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from agentmortem.cli.app import app, console, err_console, fail, open_store, print_json, warn
-from agentmortem.labels import ImportReport, import_labels
-from agentmortem.taxonomy import TaxonomyError, load_taxonomy
+
+if TYPE_CHECKING:
+    from agentmortem.labels import ImportReport
 
 _SHOWN_MISSING = 5
 """How many missing trace ids the one-line notice names."""
@@ -57,6 +58,9 @@ def import_labels_command(
     optional decisive_step, decisive_agent, decisive_mode and taxonomy (docs/json.md). Exits 1 when a row is bad or
     names a trace not in the store.
     """
+    from agentmortem.labels import import_labels
+    from agentmortem.taxonomy import TaxonomyError, load_taxonomy
+
     try:
         taxonomy = load_taxonomy(taxonomy_file) if taxonomy_file is not None else None
     except TaxonomyError as exc:

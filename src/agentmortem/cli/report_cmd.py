@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
-from agentmortem.analysis import AnalysisError, PlaybookError, build_report, load_playbook
 from agentmortem.cli import exit_codes
 from agentmortem.cli.app import (
     DEFAULT_THRESHOLD,
@@ -25,15 +26,16 @@ from agentmortem.cli.app import (
     warn,
 )
 from agentmortem.cli.ingest_cmd import ingest_summary, print_ingest_problems
-from agentmortem.engines.local import DEFAULT_CONCURRENCY, annotate_store
-from agentmortem.ingest import ingest
-from agentmortem.judges import get_judge
-from agentmortem.report.json import write_json
-from agentmortem.report.markdown import write_markdown
-from agentmortem.report.report import Report, ReportSettings
-from agentmortem.report.terminal import render_terminal
-from agentmortem.store import Store, StoreError
-from agentmortem.taxonomy import mast
+from agentmortem.defaults import (
+    DEFAULT_CASCADING_MIN,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_ISOLATED_MAX,
+    DEFAULT_MAX_DRILLDOWN,
+)
+
+if TYPE_CHECKING:  # analysis (scipy), the store (DuckDB) and the judges load only when a command runs
+    from agentmortem.report.report import Report, ReportSettings
+    from agentmortem.store import Store
 
 GroupByOption = Annotated[
     str,
@@ -43,7 +45,17 @@ GroupByOption = Annotated[
         help="model | agent_system | benchmark | metadata.KEY (dots nest; also looked up in a nested 'metadata').",
     ),
 ]
-JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the report as JSON to FILE.")]
+STDOUT = Path("-")
+"""The `--json` value meaning standard output (also what a bare `--json` stands for)."""
+
+JsonOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--json",
+        metavar="[FILE]",
+        help="Write the report as JSON to FILE; without FILE (or with -), to standard output instead of the tables.",
+    ),
+]
 MdOption = Annotated[Path | None, typer.Option("--md", help="Write a Markdown summary to FILE.")]
 HtmlOption = Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report to FILE.")]
 IsolatedOption = Annotated[
@@ -63,10 +75,26 @@ ReferenceOption = Annotated[
     ),
 ]
 
-_DEFAULTS = ReportSettings()
+
+class _OptionalJsonPath(TyperCommand):
+    """A command whose `--json` may come without a file: then it means `--json -` (standard output).
+
+    Typer has no options with an optional value, so a bare `--json` (last, or followed by another option) is given
+    the value `-` before parsing.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Insert `-` after a bare `--json`, then parse as usual."""
+        given: list[str] = []
+        for position, arg in enumerate(args):
+            given.append(arg)
+            following = args[position + 1] if position + 1 < len(args) else None
+            if arg == "--json" and (following is None or (following.startswith("-") and following != "-")):
+                given.append(str(STDOUT))
+        return super().parse_args(ctx, given)
 
 
-@app.command("report")
+@app.command("report", cls=_OptionalJsonPath)
 def report_command(
     annotator: Annotated[
         str | None, typer.Option("--annotator", "-a", help="Whose annotations (default: the store's only one).")
@@ -75,9 +103,9 @@ def report_command(
     json_file: JsonOption = None,
     md_file: MdOption = None,
     html_file: HtmlOption = None,
-    isolated_max: IsolatedOption = _DEFAULTS.isolated_max,
-    cascading_min: CascadingOption = _DEFAULTS.cascading_min,
-    max_drilldown: DrilldownOption = _DEFAULTS.max_drilldown,
+    isolated_max: IsolatedOption = DEFAULT_ISOLATED_MAX,
+    cascading_min: CascadingOption = DEFAULT_CASCADING_MIN,
+    max_drilldown: DrilldownOption = DEFAULT_MAX_DRILLDOWN,
     playbook: PlaybookOption = None,
     reference: ReferenceOption = None,
     quiet: QuietOption = False,
@@ -92,7 +120,7 @@ def report_command(
     _emit(report, json_file=json_file, md_file=md_file, html_file=html_file, quiet=quiet)
 
 
-@app.command("analyze")
+@app.command("analyze", cls=_OptionalJsonPath)
 def analyze_command(
     paths: PathsArgument,
     format: FormatOption = None,
@@ -114,9 +142,9 @@ def analyze_command(
     json_file: JsonOption = None,
     md_file: MdOption = None,
     html_file: HtmlOption = None,
-    isolated_max: IsolatedOption = _DEFAULTS.isolated_max,
-    cascading_min: CascadingOption = _DEFAULTS.cascading_min,
-    max_drilldown: DrilldownOption = _DEFAULTS.max_drilldown,
+    isolated_max: IsolatedOption = DEFAULT_ISOLATED_MAX,
+    cascading_min: CascadingOption = DEFAULT_CASCADING_MIN,
+    max_drilldown: DrilldownOption = DEFAULT_MAX_DRILLDOWN,
     playbook: PlaybookOption = None,
     labels: Annotated[
         Path | None,
@@ -126,6 +154,10 @@ def analyze_command(
     quiet: QuietOption = False,
 ) -> None:
     """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
+    from agentmortem.engines.local import annotate_store
+    from agentmortem.ingest import ingest
+    from agentmortem.taxonomy import mast
+
     check_format(format)
     if labels is not None and not labels.is_file():  # before any judging: a typo must not cost a run
         fail(f"{labels}: no such label file", code=2)
@@ -172,6 +204,8 @@ def _import_reference(path: Path, store: Store, reference: str | None) -> bool:
 
 def _report_source(parquet: Path | None) -> Store:
     """The store to report on, or a Parquet export opened in place (views, nothing imported)."""
+    from agentmortem.store import Store, StoreError
+
     if parquet is None:
         return open_store(read_only=True)
     try:
@@ -181,6 +215,8 @@ def _report_source(parquet: Path | None) -> Store:
 
 
 def _judge(model: str | None, *, base_url: str | None, api_key_env: str | None, annotator: str | None) -> Any:
+    from agentmortem.judges import get_judge
+
     options: dict[str, Any] = {}
     if model is not None and model not in ("detectors", "mock"):
         options = {"base_url": base_url, "name": annotator}
@@ -193,6 +229,8 @@ def _judge(model: str | None, *, base_url: str | None, api_key_env: str | None, 
 
 
 def _settings(group_by: str, isolated_max: int, cascading_min: int, max_drilldown: int) -> ReportSettings:
+    from agentmortem.report.report import ReportSettings
+
     if isolated_max < 1 or cascading_min <= isolated_max:
         fail(f"need 1 <= --isolated-max < --cascading-min, got {isolated_max!r} and {cascading_min!r}", code=2)
     return ReportSettings(
@@ -203,6 +241,9 @@ def _settings(group_by: str, isolated_max: int, cascading_min: int, max_drilldow
 def _build(
     store: Store, annotator: str | None, settings: ReportSettings, playbook: Path | None, reference: str | None
 ) -> Report:
+    from agentmortem.analysis import AnalysisError, PlaybookError, build_report, load_playbook
+    from agentmortem.store import StoreError
+
     try:
         book = load_playbook(playbook) if playbook is not None else None
         return build_report(store, annotator=annotator, settings=settings, playbook=book, reference=reference)
@@ -211,6 +252,13 @@ def _build(
 
 
 def _emit(report: Report, *, json_file: Path | None, md_file: Path | None, html_file: Path | None, quiet: bool) -> None:
+    from agentmortem.report.json import render_json, write_json
+    from agentmortem.report.markdown import write_markdown
+    from agentmortem.report.terminal import render_terminal
+
+    if json_file == STDOUT:  # the JSON is the output: no tables around it, as with every other --json
+        sys.stdout.write(render_json(report) + "\n")
+        json_file, quiet = None, True
     if not quiet:
         for part in render_terminal(report, width=console.width):
             console.print(part)

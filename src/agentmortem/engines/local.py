@@ -12,12 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from agentmortem.defaults import DEFAULT_CONCURRENCY
 from agentmortem.judges.base import Judge
 from agentmortem.model import Annotation, Trace
 from agentmortem.store import Store
 from agentmortem.taxonomy import Taxonomy, mast
-
-DEFAULT_CONCURRENCY = 16
 
 
 @dataclass

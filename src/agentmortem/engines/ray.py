@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
+from agentmortem.defaults import DEFAULT_WORKERS
 from agentmortem.engines.local import DEFAULT_CONCURRENCY, AnnotateReport, _count, _judge_safely, close_judge
 from agentmortem.judges.base import Judge
 from agentmortem.judges.llm.cache import AnswerCache, RequestLog
@@ -27,7 +28,6 @@ from agentmortem.store import Store
 from agentmortem.taxonomy import Taxonomy, mast
 
 RAY_EXTRA_HINT = "the ray engine needs Ray, an optional extra: pip install 'agentmortem[ray]'"
-DEFAULT_WORKERS = 2
 MAX_SHARD = 32
 """Traces per task at most: what a killed worker's retry has to look at again, and what one task holds in memory."""
 MAX_RETRIES = 3

@@ -14,15 +14,10 @@ unless its outcome came from the user's outcomes file.
 
 from __future__ import annotations
 
+from agentmortem.defaults import DEFAULT_SUCCESS_THRESHOLD as DEFAULT_SUCCESS_THRESHOLD
 from agentmortem.model import Outcome, Trace
 from agentmortem.outcomes.deliverable import check_deliverable
 from agentmortem.outcomes.itbench import GroundTruth, judge_outcome, scorer_outcome
-
-DEFAULT_SUCCESS_THRESHOLD = 0.5
-"""Score at or above which a run counts as successful. ITBench scores are root-cause recall in [0, 1]; almost every
-scenario has a single root-cause group (46 of them across the 44 published scenarios), so recall is 0 or 1 and any
-threshold in (0, 1] splits runs the same way. 0.5 settles the few multi-root scenarios as "found at least half of
-the root causes", and reads 0–1 rewards from other benchmarks as pass-at-half."""
 
 
 def finalize_outcome(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agentmortem.identity import TraceIds
-from agentmortem.model import Trace
 from agentmortem.readers.base import SNIFF_BYTES, Reader, ReadError
 from agentmortem.readers.side_files import SideFile, recognise
+
+if TYPE_CHECKING:  # the model (pydantic) is not needed to name formats: `agentmortem --help` lists them
+    from agentmortem.identity import TraceIds
+    from agentmortem.model import Trace
 
 # name -> "module:Class"; order breaks ties in sniffing (more specific formats first, plain text last).
 _REGISTRY: dict[str, str] = {
@@ -56,9 +59,26 @@ _SIDE_FILE_SUFFIXES = {".yaml", ".yml", ".csv", ".tsv"}
 """Suffixes of the list above that label, ground-truth and outcome files have (the others are never looked into)."""
 
 
+_DESCRIPTIONS: dict[str, str] = {
+    "codex": "Codex CLI session JSONL (rollout-*.jsonl) and ITBench SRE run directories",
+    "mad": "MAST-Data (MAD) records: raw ChatDev/MetaGPT/AG2 logs with MAST labels",
+    "otel": "OpenTelemetry OTLP/JSON exports (GenAI semantic conventions, OpenInference)",
+    "claude": "Claude Code session JSONL and Anthropic Messages JSON (content blocks)",
+    "openai": "OpenAI chat messages (role/content/tool_calls) as JSON or JSONL; tau-bench, Who&When, MAD-as-chat",
+    "text": "Plain-text logs with turn markers (User:, Agent:, [agent], ### Assistant, >>> tool)",
+}
+"""Each reader's `description`, kept here too so `agentmortem formats` lists the formats without importing the
+readers (and the model they build); tests/test_cli_startup.py checks the two agree."""
+
+
 def format_names() -> list[str]:
     """Names of all supported formats."""
     return list(_REGISTRY)
+
+
+def format_descriptions() -> dict[str, str]:
+    """Format name -> what it reads, in sniffing order, without importing any reader."""
+    return {name: _DESCRIPTIONS[name] for name in _REGISTRY}
 
 
 def get_reader(name: str) -> Reader:
@@ -120,6 +140,8 @@ def read_traces(
     or outcomes are appended to `skipped`; other problems are appended to `errors` as one-line `ReadError`s, and
     reading goes on.
     """
+    from agentmortem.identity import TraceIds  # imports the model; `format_names` must not
+
     readers = [get_reader(format)] if format else all_readers()
     ledger = ids if ids is not None else TraceIds()
     walk = _Walk(readers, errors, skipped if skipped is not None else [], forced=format is not None)
@@ -202,6 +224,7 @@ __all__ = [
     "SideFile",
     "all_readers",
     "detect_format",
+    "format_descriptions",
     "format_names",
     "get_reader",
     "read_head",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from agentmortem.model import Trace
+if TYPE_CHECKING:  # the model (pydantic) is not needed to name formats; `agentmortem formats` stays light
+    from agentmortem.model import Trace
 
 SNIFF_BYTES = 64 * 1024
 """How much of a file's head `sniff` receives: enough to see the first records of any supported format."""

@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentmortem.defaults import DEFAULT_CASCADING_MIN, DEFAULT_ISOLATED_MAX, DEFAULT_MAX_DRILLDOWN
+
 REPORT_SCHEMA_VERSION = "1"
 """Version of the Report's JSON form."""
 
@@ -46,8 +48,12 @@ class ReportSettings(_Model):
     """Every threshold and bound the report was built with; printed with the report so numbers can be read."""
 
     group_by: str = Field(default="model", description="model | agent_system | benchmark | metadata.KEY.")
-    isolated_max: int = Field(default=3, description="A failed trace with 1..isolated_max distinct modes is isolated.")
-    cascading_min: int = Field(default=4, description="A failed trace with at least this many modes is cascading.")
+    isolated_max: int = Field(
+        default=DEFAULT_ISOLATED_MAX, description="A failed trace with 1..isolated_max distinct modes is isolated."
+    )
+    cascading_min: int = Field(
+        default=DEFAULT_CASCADING_MIN, description="A failed trace with at least this many modes is cascading."
+    )
     min_class_traces: int = Field(
         default=5, description="Fatality needs at least this many traces with a verdict in EACH outcome class."
     )
@@ -67,7 +73,9 @@ class ReportSettings(_Model):
         default="two-sided Fisher exact test per mode; Benjamini-Hochberg across the modes of a group",
         description="The significance test and multiple-testing correction.",
     )
-    max_drilldown: int = Field(default=200, description="At most this many traces in `Report.drilldown`.")
+    max_drilldown: int = Field(
+        default=DEFAULT_MAX_DRILLDOWN, description="At most this many traces in `Report.drilldown`."
+    )
     step_chars: int = Field(default=2000, description="Step content in the drill-down is cut to this many chars.")
     max_steps: int = Field(
         default=300, description="Drill-down keeps the first max_steps steps of a trace plus every evidence step."

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-DEFAULT_DB = "agentmortem.duckdb"
-DB_ENV_VAR = "AGENTMORTEM_DB"
-
-
-def default_db_path() -> str:
-    """The store path: $AGENTMORTEM_DB when set, else ./agentmortem.duckdb."""
-    return os.environ.get(DB_ENV_VAR) or DEFAULT_DB
+from agentmortem.defaults import DB_ENV_VAR as DB_ENV_VAR
+from agentmortem.defaults import DEFAULT_DB as DEFAULT_DB
+from agentmortem.defaults import default_db_path as default_db_path
 
 
 class StoreError(Exception):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import orjson
@@ -57,6 +57,10 @@ class TraceSummary:
     success: bool | None
     score: float | None
     annotators: tuple[str, ...]
+
+
+TraceOutcome = Literal["success", "failure", "unknown"]
+"""A trace's outcome as `traces list --outcome` selects it (unknown: no success flag recorded)."""
 
 
 @dataclass(frozen=True)
@@ -395,14 +399,25 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             by_trace.setdefault(trace_id, []).append(Step(index=index, **fields))
         return by_trace
 
-    def list_traces(self, *, limit: int | None = None) -> list[TraceSummary]:
-        """Summaries of stored traces, in id order."""
+    def list_traces(
+        self,
+        *,
+        limit: int | None = None,
+        model: str | None = None,
+        outcome: TraceOutcome | None = None,
+        annotator: str | None = None,
+    ) -> list[TraceSummary]:
+        """Summaries of stored traces, in id order: of `model`, with that `outcome`, annotated by `annotator`.
+
+        An annotation counts whether it succeeded or failed, as in the summaries' `annotators`.
+        """
+        where, params = _trace_filters(model=model, outcome=outcome, annotator=annotator)
         rows = self.con.execute(
-            """SELECT t.id, t.source_format, t.model, t.agent_system, t.benchmark, t.n_steps, o.success, o.score,
+            f"""SELECT t.id, t.source_format, t.model, t.agent_system, t.benchmark, t.n_steps, o.success, o.score,
                       coalesce((SELECT list(a.annotator ORDER BY a.annotator) FROM annotations a
                                 WHERE a.trace_id = t.id), [])
-               FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id ORDER BY t.id LIMIT ?""",
-            [limit if limit is not None else 2**62],
+               FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id WHERE {where} ORDER BY t.id LIMIT ?""",
+            [*params, limit if limit is not None else 2**62],
         ).fetchall()
         return [_trace_summary(row) for row in rows]
 
@@ -639,6 +654,27 @@ def _trace_from_row(row: tuple[Any, ...], steps: list[Step]) -> Trace:
         model=row[5], agent_system=row[6], benchmark=row[7], task=row[8],
         metadata=orjson.loads(row[9]) if row[9] else {}, outcome=outcome, steps=steps,
     )  # fmt: skip
+
+
+_OUTCOME_SQL: dict[str, str] = {
+    "success": "o.success IS TRUE",
+    "failure": "o.success IS FALSE",
+    "unknown": "o.success IS NULL",
+}
+
+
+def _trace_filters(*, model: str | None, outcome: TraceOutcome | None, annotator: str | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (over `traces t`, `outcomes o`) and its parameters for `list_traces`."""
+    clauses, params = ["TRUE"], list[Any]()
+    if model is not None:
+        clauses.append("t.model = ?")
+        params.append(model)
+    if outcome is not None:
+        clauses.append(_OUTCOME_SQL[outcome])
+    if annotator is not None:
+        clauses.append("EXISTS (SELECT 1 FROM annotations a WHERE a.trace_id = t.id AND a.annotator = ?)")
+        params.append(annotator)
+    return " AND ".join(clauses), params
 
 
 def _trace_summary(row: tuple[Any, ...]) -> TraceSummary:
