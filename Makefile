@@ -19,7 +19,7 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 
 demo: $(VENV)/.installed
 	rm -f demo.duckdb
-	$(BIN)/agentmortem --db demo.duckdb analyze examples/ --html report.html
+	$(BIN)/agentmortem --db demo.duckdb analyze examples/ --labels examples/reference_labels.jsonl --html report.html
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks examples

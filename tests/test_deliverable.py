@@ -178,3 +178,25 @@ def test_the_users_outcomes_file_is_not_doubted(tmp_path: Path) -> None:
 )
 def test_update_hunks(hunks: list[str], expected: str | None) -> None:
     assert apply_hunks("a\nb\nc\n", hunks) == expected
+
+
+NOT_JSON = '{"entities": [{"name": "gateway", "contributing_factor": "yes"}]}\nRoot cause: gateway.'
+
+
+def _text_heredoc(text: str) -> dict[str, Any]:
+    return {"command": ["bash", "-lc", f"cat > agent_output.json <<'EOF'\n{text}\nEOF"]}
+
+
+def test_a_deliverable_that_is_not_json_is_compared_as_text(tmp_path: Path) -> None:
+    run = run_folder(tmp_path, [_call(3, "c1", "shell", _text_heredoc(NOT_JSON))], None)
+    (run / "agent_output.json").write_text(NOT_JSON + "\n")
+    warnings, trace = _ingest(tmp_path, run)
+    assert warnings == []  # the session's own broken file: no doubt, and never "missing"
+    assert trace.metadata["itbench"]["agent_output_check"]["matches_session"] is True
+
+
+def test_a_broken_file_the_session_did_not_write_is_not_called_missing(tmp_path: Path) -> None:
+    run = run_folder(tmp_path, [_call(3, "c1", "shell", _text_heredoc(NOT_JSON))], None)
+    (run / "agent_output.json").write_text("Root cause: something else entirely.\n")
+    (warning,) = _ingest(tmp_path, run)[0]
+    assert "agent_output.json differs from what the session wrote" in warning

@@ -172,6 +172,8 @@ def analyze_command(
             success_threshold=success_threshold,
             annotate=(lambda trace: inline(trace, mast())) if inline is not None else None,
         )  # fmt: skip
+        if labels is not None:  # the label file given with --labels is read below, not skipped
+            ingested.skipped = [f for f in ingested.skipped if Path(f.path).resolve() != labels.resolve()]
         print_ingest_problems(ingested)
         annotated = annotate_store(store, judge, concurrency=concurrency)
         err_console.print(

@@ -78,25 +78,36 @@ def _compare(replay: _Replay, itbench: dict[str, Any], check: dict[str, Any]) ->
         check["matches_session"] = None
         return []
     on_disk = itbench.get("agent_output")
+    text = _file_text(Path(itbench["run_dir"]) / AGENT_OUTPUT)
     if replay.content is None:
-        check["matches_session"] = on_disk is None
-        return [] if on_disk is None else [f"{AGENT_OUTPUT} exists although the session deleted it"]
-    check["matches_session"] = on_disk is not None and _same_document(replay.content, on_disk)
+        check["matches_session"] = text is None
+        return [] if text is None else [f"{AGENT_OUTPUT} exists although the session deleted it"]
+    check["matches_session"] = text is not None and _same_document(replay.content, on_disk, text)
     if check["matches_session"]:
         return []
     check["session_output"] = replay.content  # what this run delivered, to score by hand if need be
-    what = "is missing" if on_disk is None else "differs from what the session wrote"
+    what = "is missing" if text is None else "differs from what the session wrote"
     return [
         f"{AGENT_OUTPUT} {what} (the session's last write of it is step {replay.last_step}): the outcome grades "
         "a deliverable this run may not have produced"
     ]
 
 
-def _same_document(written: str, on_disk: Any) -> bool:
+def _same_document(written: str, on_disk: Any, text: str) -> bool:
+    """Equal as JSON when both parse (layout and key order do not count), else equal as text."""
+    if on_disk is not None:
+        try:
+            return bool(orjson.loads(written) == on_disk)
+        except orjson.JSONDecodeError:
+            return False
+    return written.strip() == text.strip()  # a deliverable that is not JSON is still the session's if it wrote it
+
+
+def _file_text(path: Path) -> str | None:
     try:
-        return bool(orjson.loads(written) == on_disk)
-    except orjson.JSONDecodeError:
-        return False
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _timing(steps: list[Step], path: Path, replay: _Replay, check: dict[str, Any]) -> list[str]:

@@ -54,7 +54,7 @@ def overview_table(report: Report) -> Table:
     Headers are short so the table fits an 80-column terminal: n traces, fail/ok outcomes, modes per failed trace.
     """
     s = report.settings
-    table = Table(title="Groups", title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True)
+    table = Table(title="Groups", title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     longest = max((len(g.group) for g in report.groups), default=8)
     table.add_column("group", overflow="fold", min_width=min(max(longest, 8), 24))  # model ids must stay legible
     for column in ["n", "fail", "ok", "rate", "score", "modes",
