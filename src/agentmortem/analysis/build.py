@@ -36,15 +36,18 @@ from agentmortem.analysis.signatures import (
 )
 from agentmortem.analysis.stats import share
 from agentmortem.report.report import (
+    MAX_FAILED_LISTED,
     CascadePopulation,
     CategoryInfo,
     Distinction,
+    FailedTrace,
     GroupReport,
     ModeInfo,
     Report,
     ReportSettings,
     SharedIntervention,
     Totals,
+    not_analysed_line,
 )
 from agentmortem.store import AnnotatorSummary, Store
 from agentmortem.store.signatures import CascadeRow, DecisiveRow, GroupColumn
@@ -162,7 +165,7 @@ def build_report(
         generated_at=datetime.now(UTC), annotator=annotator, taxonomy=taxonomy.name,
         taxonomy_version=taxonomy.version, settings=settings, modes=modes, categories=categories,
         totals=_totals(store, accounting, groups), outcomes_known=any(g.failed + g.succeeded for g in groups),
-        notes=notes, groups=groups,
+        notes=notes, groups=groups, failed_traces=_failed_traces(store, annotator),
         comparisons=compare_groups(counts, {g.group: g.traces for g in groups}, modes, settings),
         shared_interventions=shared,
         drilldown=trace_details(store, annotator, chosen, taxonomy, settings, fatal=fatal),
@@ -174,8 +177,11 @@ def build_report(
 def _accounting(rows: list[tuple[str, str | None, str, int, float, int]]) -> dict[str, dict[str, float]]:
     """Per group: failed annotations, not annotated, and score sums over analysed traces."""
     out: dict[str, dict[str, float]] = {}
-    for group, status, _cls, traces, score_sum, scored in rows:
-        acc = out.setdefault(group, {"failed_annotations": 0, "not_annotated": 0, "score_sum": 0.0, "scored": 0})
+    for group, status, cls, traces, score_sum, scored in rows:
+        acc = out.setdefault(group, {"failed_annotations": 0, "not_annotated": 0, "score_sum": 0.0, "scored": 0,
+                                     "outcome_known_excluded": 0})  # fmt: skip
+        if status != "ok" and cls != "u":
+            acc["outcome_known_excluded"] += traces
         if status is None:
             acc["not_annotated"] += traces
         elif status != "ok":
@@ -285,16 +291,21 @@ def _totals(store: Store, accounting: dict[str, dict[str, float]], groups: list[
     )  # fmt: skip
 
 
+def _failed_traces(store: Store, annotator: str) -> list[FailedTrace]:
+    """The traces whose annotation by `annotator` failed, by id, with the reason (at most MAX_FAILED_LISTED)."""
+    ids = sorted(store.annotated_trace_ids(annotator, status="failed"))[:MAX_FAILED_LISTED]
+    failed = store.get_annotations(annotator=annotator, trace_ids=ids) if ids else []
+    return [FailedTrace(id=a.trace_id, error=a.error or "no reason recorded") for a in failed]
+
+
 def _notes(groups: list[GroupReport], accounting: dict[str, dict[str, float]], settings: ReportSettings) -> list[str]:
     notes = []
-    if not any(g.failed + g.succeeded for g in groups):
-        notes.append(
-            "No outcome is known for any analysed trace: prevalences are over all traces, every fatality verdict "
-            "is inconclusive, and the cascade view covers all traces."
-        )
     excluded = sum(int(a["failed_annotations"]) for a in accounting.values())
     if excluded:
-        notes.append(f"{excluded} traces excluded because their annotation failed.")
+        notes.append(not_analysed_line(excluded) + ".")
+    outcome_note = _outcome_note(groups, accounting)
+    if outcome_note:
+        notes.append(outcome_note)
     empty = sorted(set(accounting) - {g.group for g in groups})
     if empty:
         notes.append(f"Groups with no analysed trace (left out): {', '.join(empty)}.")
@@ -302,3 +313,21 @@ def _notes(groups: list[GroupReport], accounting: dict[str, dict[str, float]], s
         f"Isolated failure = 1..{settings.isolated_max} distinct modes; cascading = {settings.cascading_min} or more."
     )
     return notes
+
+
+def _outcome_note(groups: list[GroupReport], accounting: dict[str, dict[str, float]]) -> str | None:
+    """What the report says about outcomes when no analysed trace has one.
+
+    With no analysed trace at all there is nothing to say about outcomes (the traces left out are counted in
+    their own note); outcomes known only for traces left out are named as such, never called unknown.
+    """
+    if not any(g.traces for g in groups) or any(g.failed + g.succeeded for g in groups):
+        return None
+    left_out = int(sum(a.get("outcome_known_excluded", 0) for a in accounting.values()))
+    why = (
+        "prevalences are over all traces, every fatality verdict is inconclusive, and the cascade view covers all "
+        "traces."
+    )
+    if left_out:
+        return f"No analysed trace has a known outcome (the {left_out} traces with one were not analysed): {why}"
+    return f"No outcome is known for any analysed trace: {why}"

@@ -13,7 +13,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from agentmortem.cli.app import app, console, err_console, fail, open_store, print_json, state, warn
-from agentmortem.defaults import DEFAULT_CONCURRENCY, DEFAULT_WORKERS
+from agentmortem.cli.interrupt import Tally, on_interrupt
+from agentmortem.cli.judge_options import build_judge, judge_options
+from agentmortem.cli.judge_run import (
+    dry_run,
+    end_annotate_run,
+    not_analysed_warning,
+    stop_if_interrupted,
+    warn_failures,
+)
+from agentmortem.defaults import DEFAULT_WORKERS
 
 if TYPE_CHECKING:  # the machinery is imported where it runs, so `agentmortem --help` starts at once
     from agentmortem.engines.local import AnnotateReport
@@ -34,40 +43,13 @@ class Engine(StrEnum):
     ray = "ray"
 
 
-ResponseFormatOption = typer.Option(
-    "--response-format", help="auto (JSON schema, plain JSON if the endpoint refuses), json_schema, json_object, text."
-)
-
-
 @app.command("annotate")
+@judge_options
 def annotate_command(
-    model: Annotated[
-        str | None, typer.Option("--model", help="LLM model name; 'detectors' (default) or 'mock' for offline judges.")
-    ] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")] = None,
-    api_key_env: Annotated[
-        str, typer.Option("--api-key-env", help="Environment variable holding the API key (none for local servers).")
-    ] = "OPENAI_API_KEY",
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = (
-        DEFAULT_CONCURRENCY
-    ),
-    max_cost: Annotated[
-        float | None, typer.Option("--max-cost", help="Stop sending new requests once this many USD are spent.")
-    ] = None,
-    context_tokens: Annotated[
-        int, typer.Option("--context-tokens", help="Context window per request; longer traces are split.")
-    ] = 128_000,
-    samples: Annotated[int, typer.Option("--samples", min=1, help="Independent verdicts per request (majority).")] = 1,
-    temperature: Annotated[
-        float | None, typer.Option("--temperature", help="Default 0, or 0.7 with --samples.")
-    ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds before one request is given up.")] = 300.0,
-    annotator: Annotated[str | None, typer.Option("--annotator", help="Store the annotations under this name.")] = None,
     taxonomy_file: Annotated[Path | None, typer.Option("--taxonomy", help="Custom taxonomy YAML.")] = None,
     trace_ids: Annotated[
         list[str] | None, typer.Option("--trace", help="Annotate only this trace (repeatable).")
     ] = None,
-    no_redact: Annotated[bool, typer.Option("--no-redact", help="Send secrets in traces unredacted.")] = False,
     redo: Annotated[bool, typer.Option("--redo", help="Judge again traces already annotated successfully.")] = False,
     engine: Annotated[
         Engine, typer.Option("--engine", help="local: asyncio in this process; ray: Ray workers (the ray extra).")
@@ -78,24 +60,28 @@ def annotate_command(
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Ray engine: shards judged at once; --concurrency is split.")
     ] = DEFAULT_WORKERS,
-    prices: Annotated[Path | None, typer.Option("--prices", help="YAML/JSON price table overriding built-ins.")] = None,
-    price_input: Annotated[float | None, typer.Option("--price-input", help="USD per 1M prompt tokens.")] = None,
-    price_output: Annotated[float | None, typer.Option("--price-output", help="USD per 1M completion tokens.")] = None,
-    response_format: Annotated[str, ResponseFormatOption] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    *,
+    judge_opts: dict[str, Any],
 ) -> None:
     """Label stored traces with the failure modes of the taxonomy (MAST by default)."""
     taxonomy = _taxonomy(taxonomy_file)
-    if engine is Engine.ray:
-        judge, report = _run_on_ray(model, locals(), taxonomy, quiet=as_json)
-    else:
-        with open_store() as store:
-            judge = _judge(store, model, locals())
-            _check_known(store, trace_ids)
-            report = _run(store, judge, taxonomy, trace_ids, concurrency, redo, quiet=as_json)
-    _summary(report, judge, as_json=as_json)
-    if report.failed and not report.annotated:
-        raise typer.Exit(1)
+    opts = {**judge_opts, "trace_ids": trace_ids, "redo": redo, "ray_address": ray_address, "workers": workers}
+    with on_interrupt(Tally()) as tally:
+        if engine is Engine.ray and not opts["dry_run"]:
+            judge, report = _run_on_ray(opts, taxonomy, quiet=as_json)
+        else:
+            with open_store() as store:
+                judge = build_judge(store, opts)
+                _check_known(store, trace_ids)
+                if opts["dry_run"]:
+                    dry_run(store, judge, taxonomy, trace_ids, redo=redo, as_json=as_json)
+                    return
+                report = _run(store, judge, taxonomy, trace_ids, opts["concurrency"], redo, quiet=as_json)
+        stop_if_interrupted(report)
+        tally.saved = report.saved
+        _summary(report, judge, as_json=as_json)
+    end_annotate_run(report)
 
 
 def _taxonomy(path: Path | None) -> Taxonomy:
@@ -105,50 +91,6 @@ def _taxonomy(path: Path | None) -> Taxonomy:
         return load_taxonomy(path)
     except TaxonomyError as exc:
         fail(str(exc))
-
-
-def _judge(store: JudgeLink, model: str | None, opts: dict[str, Any]) -> Judge:
-    from agentmortem.judges import get_judge
-
-    if model in (None, "detectors", "mock"):
-        return get_judge(model, **({"name": opts["annotator"]} if opts["annotator"] else {}))
-    from agentmortem.judges.llm import LLMJudge, PriceError, load_prices
-
-    try:
-        table = load_prices(opts["prices"]) if opts["prices"] else None
-    except PriceError as exc:
-        fail(str(exc))
-    price = _flag_price(opts["price_input"], opts["price_output"])
-    if opts["response_format"] not in ("auto", "json_schema", "json_object", "text"):
-        fail(f"unknown --response-format {opts['response_format']!r}", code=2)
-    try:
-        judge = LLMJudge(
-            model, base_url=opts["base_url"], api_key_env=opts["api_key_env"], name=opts["annotator"],
-            concurrency=opts["concurrency"], context_tokens=opts["context_tokens"], samples=opts["samples"],
-            temperature=opts["temperature"], timeout=opts["timeout"], redact=not opts["no_redact"],
-            response_format=opts["response_format"], cache=store, log=store, price=price,
-            prices=table, max_cost=opts["max_cost"],
-        )  # fmt: skip
-    except ValueError as exc:
-        fail(str(exc), code=2)
-    _check_price(judge, opts["max_cost"])
-    return judge
-
-
-def _flag_price(price_input: float | None, price_output: float | None) -> Any:
-    if price_input is None and price_output is None:
-        return None
-    from agentmortem.judges.llm import Price
-
-    return Price(input=price_input or 0.0, output=price_output or 0.0)
-
-
-def _check_price(judge: Any, max_cost: float | None) -> None:
-    if judge.price is not None:
-        return
-    if max_cost is not None:
-        fail(f"no price known for model {judge.model!r}, so --max-cost cannot be enforced; give --price-input/-output")
-    warn(f"no price known for model {judge.model!r}; cost is reported as 0 (give --prices or --price-input/-output)")
 
 
 def _check_known(store: Store, trace_ids: list[str] | None) -> None:
@@ -180,6 +122,7 @@ def _run(
         report = annotate_store(
             store, judge, taxonomy=taxonomy, trace_ids=trace_ids, concurrency=concurrency, redo=redo,
             on_annotation=advance, stop=(lambda: budget.exhausted) if budget is not None else None,
+            handle_signals=True,
         )  # fmt: skip
     return report
 
@@ -187,9 +130,7 @@ def _run(
 # -- --engine ray: the store is closed here and owned by one Ray actor for the run -----------------------------
 
 
-def _run_on_ray(
-    model: str | None, opts: dict[str, Any], taxonomy: Taxonomy, *, quiet: bool
-) -> tuple[Judge, AnnotateReport]:
+def _run_on_ray(opts: dict[str, Any], taxonomy: Taxonomy, *, quiet: bool) -> tuple[Judge, AnnotateReport]:
     from agentmortem.engines.ray import EngineError, EngineUnavailable, annotate_store_ray, require_ray
     from agentmortem.engines.ray import worker_concurrency as per_worker
     from agentmortem.judges.llm import MemoryCache
@@ -204,12 +145,12 @@ def _run_on_ray(
         _check_known(store, opts["trace_ids"])
         total = len(opts["trace_ids"]) if opts["trace_ids"] else store.count_traces()
     settings = {**opts, "concurrency": per_worker(opts["concurrency"], opts["workers"])}
-    judge = _judge(MemoryCache(), model, settings)  # built here too, so bad options fail once, on the driver
+    judge = build_judge(MemoryCache(), settings)  # built here too, so bad options fail once, on the driver
     with _progress(disable=quiet) as progress:
         task = progress.add_task(f"annotating with {judge.name} on Ray", total=total, info="")
         try:
             report = annotate_store_ray(
-                state.db, partial(_judge_in_worker, model, settings), taxonomy=taxonomy,
+                state.db, partial(_judge_in_worker, settings), taxonomy=taxonomy,
                 trace_ids=opts["trace_ids"], concurrency=opts["concurrency"], workers=opts["workers"],
                 redo=opts["redo"], address=opts["ray_address"],
                 on_progress=lambda done, _total: progress.update(task, completed=done),
@@ -219,9 +160,9 @@ def _run_on_ray(
     return judge, report
 
 
-def _judge_in_worker(model: str | None, settings: dict[str, Any], link: JudgeLink) -> Judge:
+def _judge_in_worker(settings: dict[str, Any], link: JudgeLink) -> Judge:
     """Runs in each Ray worker: the driver's judge, with its cache and log served by the store actor."""
-    return _judge(link, model, settings)
+    return build_judge(link, settings)
 
 
 def _progress(*, disable: bool) -> Progress:
@@ -255,11 +196,9 @@ def _summary(report: AnnotateReport, judge: Judge, *, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    for trace_id, error in report.failures[:10]:
-        warn(f"{trace_id}: {error}")
-    if len(report.failures) > 10:
-        warn(f"... and {len(report.failures) - 10} more failed traces (they are tried again on the next run)")
+    warn_failures(report.failures)
     _print_summary(data, judge)
+    not_analysed_warning(report.failed)
 
 
 def _print_summary(data: dict[str, Any], judge: Judge) -> None:

@@ -15,3 +15,12 @@ the run's scenario. What could be done was done; every problem was printed, one 
 
 USAGE = 2
 """The command line asks for something impossible: an unknown format, an option value out of range."""
+
+FAILED_JUDGEMENTS = 3
+"""`annotate` or `analyze` judged every trace it could, but the annotation of at least one trace failed (the
+endpoint kept erring, the answers were unusable, the cost cap stopped it mid-trace). The summary says how many and
+the report names them; the annotations were stored as failed and are tried again on the next run."""
+
+INTERRUPTED = 130
+"""Stopped by Ctrl-C (SIGINT) or SIGTERM (128 + SIGINT, as shells report it). What was finished is stored,
+nothing half-written is left behind, and running the same command again continues where this one stopped."""

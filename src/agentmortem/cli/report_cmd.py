@@ -26,14 +26,23 @@ from agentmortem.cli.app import (
     warn,
 )
 from agentmortem.cli.ingest_cmd import ingest_summary, print_ingest_problems
+from agentmortem.cli.interrupt import Tally, on_interrupt
+from agentmortem.cli.judge_options import build_judge, judge_options
+from agentmortem.cli.judge_run import (
+    dry_run,
+    end_annotate_run,
+    not_analysed_warning,
+    stop_if_interrupted,
+    warn_failures,
+)
 from agentmortem.defaults import (
     DEFAULT_CASCADING_MIN,
-    DEFAULT_CONCURRENCY,
     DEFAULT_ISOLATED_MAX,
     DEFAULT_MAX_DRILLDOWN,
 )
 
 if TYPE_CHECKING:  # analysis (scipy), the store (DuckDB) and the judges load only when a command runs
+    from agentmortem.ingest import IngestReport
     from agentmortem.report.report import Report, ReportSettings
     from agentmortem.store import Store
 
@@ -121,23 +130,13 @@ def report_command(
 
 
 @app.command("analyze", cls=_OptionalJsonPath)
+@judge_options
 def analyze_command(
     paths: PathsArgument,
     format: FormatOption = None,
     outcomes: OutcomesOption = None,
     ground_truth: GroundTruthOption = None,
     success_threshold: ThresholdOption = DEFAULT_THRESHOLD,
-    model: Annotated[
-        str | None, typer.Option("--model", "-m", help="LLM judge model; without it the offline detectors judge.")
-    ] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")] = None,
-    api_key_env: Annotated[
-        str | None, typer.Option("--api-key-env", help="Environment variable holding the API key.")
-    ] = None,
-    annotator: Annotated[
-        str | None, typer.Option("--annotator", "-a", help="Name to store the LLM judge's annotations under.")
-    ] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Traces judged at once.")] = DEFAULT_CONCURRENCY,
     group_by: GroupByOption = "model",
     json_file: JsonOption = None,
     md_file: MdOption = None,
@@ -152,43 +151,66 @@ def analyze_command(
     ] = None,
     reference: ReferenceOption = None,
     quiet: QuietOption = False,
+    *,
+    judge_opts: dict[str, Any],
 ) -> None:
     """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
     from agentmortem.engines.local import annotate_store
-    from agentmortem.ingest import ingest
     from agentmortem.taxonomy import mast
 
     check_format(format)
     if labels is not None and not labels.is_file():  # before any judging: a typo must not cost a run
         fail(f"{labels}: no such label file", code=2)
     settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
-    judge = _judge(model, base_url=base_url, api_key_env=api_key_env, annotator=annotator)
-    # A judge with a synchronous `annotate` (the offline detectors) labels each trace while it is read; the
-    # engine then only judges what is left (traces stored earlier), and an LLM judge everything not yet done.
-    inline = getattr(judge, "annotate", None)
-    with open_store() as store:
-        ingested = ingest(
-            paths, store, format=format, outcomes_file=outcomes, ground_truth=ground_truth,
-            success_threshold=success_threshold,
-            annotate=(lambda trace: inline(trace, mast())) if inline is not None else None,
-        )  # fmt: skip
+    with on_interrupt(Tally()) as tally, open_store() as store:
+        judge = build_judge(store, judge_opts)
+        tally.ingesting = True
+        ingested = _ingest(paths, store, judge, format, outcomes, ground_truth, success_threshold)
+        tally.ingesting = False
         if labels is not None:  # the label file given with --labels is read below, not skipped
             ingested.skipped = [f for f in ingested.skipped if Path(f.path).resolve() != labels.resolve()]
         print_ingest_problems(ingested)
-        annotated = annotate_store(store, judge, concurrency=concurrency)
+        if judge_opts["dry_run"]:
+            err_console.print(ingest_summary(ingested), highlight=False, soft_wrap=True)
+            dry_run(store, judge, mast(), None, redo=False, as_json=json_file == STDOUT)
+            return
+        annotated = annotate_store(store, judge, concurrency=judge_opts["concurrency"], handle_signals=True)
+        stop_if_interrupted(annotated)
+        tally.saved = annotated.saved
         err_console.print(
             f"{ingest_summary(ingested)}; annotated {ingested.annotated + annotated.annotated} with "
             f"{judge.name!r} ({annotated.skipped - ingested.annotated} already done, {annotated.failed} failed)",
             highlight=False,
             soft_wrap=True,
         )
-        for trace_id, reason in annotated.failures[:5]:
-            warn(f"annotation of {trace_id!r} failed: {reason}")
+        warn_failures(annotated.failures)
+        not_analysed_warning(annotated.failed)
         labelled = _import_reference(labels, store, reference) if labels is not None else True
         report = _build(store, judge.name, settings, playbook, reference)
-    _emit(report, json_file=json_file, md_file=md_file, html_file=html_file, quiet=quiet)
+        _emit(report, json_file=json_file, md_file=md_file, html_file=html_file, quiet=quiet)
     if not (ingested.ok and labelled):
         raise typer.Exit(exit_codes.BAD_INPUT)
+    end_annotate_run(annotated)
+
+
+def _ingest(
+    paths: list[Path], store: Store, judge: Any, format: str | None, outcomes: Path | None,
+    ground_truth: Path | None, success_threshold: float,
+) -> IngestReport:  # fmt: skip
+    """Read the traces into the store; an offline judge labels each trace as it is read.
+
+    A judge with a synchronous `annotate` (the offline detectors) labels each trace while it is read; the engine
+    then only judges what is left (traces stored earlier), and an LLM judge everything not yet done.
+    """
+    from agentmortem.ingest import ingest
+    from agentmortem.taxonomy import mast
+
+    inline = getattr(judge, "annotate", None)
+    return ingest(
+        paths, store, format=format, outcomes_file=outcomes, ground_truth=ground_truth,
+        success_threshold=success_threshold,
+        annotate=(lambda trace: inline(trace, mast())) if inline is not None else None,
+    )  # fmt: skip
 
 
 def _import_reference(path: Path, store: Store, reference: str | None) -> bool:
@@ -214,20 +236,6 @@ def _report_source(parquet: Path | None) -> Store:
         return Store.from_parquet(parquet)
     except StoreError as exc:
         fail(str(exc))
-
-
-def _judge(model: str | None, *, base_url: str | None, api_key_env: str | None, annotator: str | None) -> Any:
-    from agentmortem.judges import get_judge
-
-    options: dict[str, Any] = {}
-    if model is not None and model not in ("detectors", "mock"):
-        options = {"base_url": base_url, "name": annotator}
-        if api_key_env is not None:
-            options["api_key_env"] = api_key_env
-    try:
-        return get_judge(model, **options)
-    except (ImportError, ValueError, TypeError) as exc:
-        fail(f"cannot set up the judge {model or 'detectors'!r}: {str(exc).splitlines()[0]}", code=2)
 
 
 def _settings(group_by: str, isolated_max: int, cascading_min: int, max_drilldown: int) -> ReportSettings:

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from agentmortem.report import charts
-from agentmortem.report.report import Comparison, GroupReport, ModeStat, Report, TraceDetail
+from agentmortem.report.report import Comparison, GroupReport, ModeStat, Report, TraceDetail, not_analysed_line
 
 MAX_COMPARISONS = 40
 """Rows of the across-group comparison table: tested pairs only, significant ones first (the report's order)."""
@@ -75,6 +75,7 @@ def render_html(report: Report) -> str:
         comparisons=[c for c in report.comparisons if c.p_value is not None and _either_has(c)][:MAX_COMPARISONS],
         traces=[_trace_view(t, k) for k, t in enumerate(report.drilldown)],
         definitions={m.id: m.definition for m in report.modes},
+        not_analysed=not_analysed_line(report.totals.failed_annotations),
         # The one value not escaped: our own constant script, which the CSP below pins by hash.
         script=Markup(SCRIPT),
         csp=content_security_policy(SCRIPT),

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from agentmortem.report.format import DASH_MEANS, estimate, num, pct, points, prob, ratio, relative
-from agentmortem.report.report import Comparison, GroupReport, ModeStat, Report
+from agentmortem.report.report import Comparison, GroupReport, ModeStat, Report, not_analysed_line
 from agentmortem.report.signature_text import decisive_line, shared_line, signature_line
 
 MAX_COMPARISONS = 10
@@ -31,6 +31,7 @@ def render_markdown(report: Report) -> str:
         parts += _group_section(report, group) + [""]
     parts += _comparisons(report.comparisons) + [""]
     parts += _definitions(report) + [""]
+    parts += _not_analysed(report)
     parts += _notes(report)
     return "\n".join(parts).rstrip() + "\n"
 
@@ -124,6 +125,18 @@ def _comparisons(comparisons: Sequence[Comparison]) -> list[str]:
     if not significant:
         return [*lines, "No mode differs significantly between groups (BH q-value cut)."]
     return lines + [f"- {_escape(c.statement)}" for c in significant]
+
+
+def _not_analysed(report: Report) -> list[str]:
+    """A section naming every listed trace whose annotation failed, and counting any not listed."""
+    total = report.totals.failed_annotations
+    if not total:
+        return []
+    lines = ["## Not analysed", "", not_analysed_line(total) + ".", ""]
+    lines += [f"- `{_escape(t.id)}`: {_escape(t.error)}" for t in report.failed_traces]
+    if total > len(report.failed_traces):
+        lines.append(f"- … and {total - len(report.failed_traces)} more")
+    return [*lines, ""]
 
 
 def _notes(report: Report) -> list[str]:

@@ -111,6 +111,23 @@ class Totals(_Model):
     outcome_known: int = Field(description="Analysed traces whose success is known.")
 
 
+MAX_FAILED_LISTED = 200
+"""Failed annotations a report names at most (the rest are counted in `Totals.failed_annotations`)."""
+
+
+def not_analysed_line(count: int) -> str:
+    """The one sentence every form of a report and every run summary uses for traces whose annotation failed."""
+    noun = "trace" if count == 1 else "traces"
+    return f"{count} {noun} not analysed: their annotation failed (rerun to retry)"
+
+
+class FailedTrace(_Model):
+    """A trace left out of the analysis because its annotation failed."""
+
+    id: str = Field(description="Trace id.")
+    error: str = Field(description="Why its annotation failed, as the annotator recorded it.")
+
+
 class Bin(_Model):
     """One bar of a modes-per-trace histogram."""
 
@@ -493,6 +510,11 @@ class Report(_Model):
     totals: Totals = Field(description="Trace accounting.")
     outcomes_known: bool = Field(description="False when no analysed trace has a known outcome.")
     notes: list[str] = Field(default_factory=list, description="Caveats worth printing (e.g. no outcomes known).")
+    failed_traces: list[FailedTrace] = Field(
+        default_factory=list,
+        description="Traces not analysed because their annotation failed, by id (at most MAX_FAILED_LISTED; "
+        "totals.failed_annotations counts them all). Running `annotate` again retries them.",
+    )
     groups: list[GroupReport] = Field(description="One per group, largest first.")
     comparisons: list[Comparison] = Field(description="Per mode, per pair of groups; significant ones first.")
     shared_interventions: list[SharedIntervention] = Field(

@@ -10,11 +10,14 @@ from rich.table import Table
 from rich.text import Text
 
 from agentmortem.report.format import DASH_MEANS, estimate, num, pct, points, prob, ratio, relative
-from agentmortem.report.report import GroupReport, ModeStat, Report
+from agentmortem.report.report import MAX_FAILED_LISTED, GroupReport, ModeStat, Report, not_analysed_line
 from agentmortem.report.signature_text import decisive_line, shared_line, signature_line
 
 MAX_MODES_SHOWN = 8
 """Modes per group in the terminal table (ranked first); the JSON, Markdown and HTML forms have all of them."""
+
+MAX_FAILED_SHOWN = 10
+"""Traces with a failed annotation the terminal names; the others are counted in one line."""
 
 _VERDICT_STYLE = {"fatal": "bold red", "benign": "green", "inconclusive": "dim"}
 
@@ -30,6 +33,7 @@ def render_terminal(report: Report, *, modes_shown: int = MAX_MODES_SHOWN, width
     parts += [_group_panel(g, modes_shown, width=width) for g in report.groups]
     parts.append(_comparisons(report))
     parts.append(_legend(report, modes_shown))
+    parts += _not_analysed(report)
     parts.append(_notes(report))
     return parts
 
@@ -181,6 +185,20 @@ def _legend(report: Report, modes_shown: int) -> RenderableType:
         if mode.id in named and mode.definition:
             lines.append(Text(f"{mode.id} {mode.name}: {mode.definition}", style="dim"))
     return Group(*lines)
+
+
+def _not_analysed(report: Report, limit: int = MAX_FAILED_SHOWN) -> list[RenderableType]:
+    """The traces whose annotation failed, by name, with the reason; the rest counted."""
+    total = report.totals.failed_annotations
+    if not total:
+        return []
+    lines = [Text(not_analysed_line(total) + ":", style="bold yellow")]
+    lines += [Text(f"• {t.id}: {t.error}") for t in report.failed_traces[:limit]]
+    left_out = total - min(limit, len(report.failed_traces))
+    if left_out > 0:
+        lines.append(Text(f"… and {left_out} more (the JSON, Markdown and HTML forms name up to "
+                          f"{MAX_FAILED_LISTED})", style="dim"))  # fmt: skip
+    return [Group(*lines)]
 
 
 def _notes(report: Report) -> RenderableType:

@@ -135,6 +135,37 @@ class LLMJudge:
             return self._annotation(run, tally, error=str(exc) or type(exc).__name__)
         return self._annotation(run, tally, answer=answer)
 
+    # -- what a run would send (the dry run, judges/llm/estimate.py) ----------------------------------------
+
+    def planned_requests(self, trace: Trace, taxonomy: Taxonomy) -> list[tuple[list[dict[str, str]], bool]]:
+        """Each request `judge(trace)` would send (one per chunk and sample): messages, and whether cached.
+
+        The messages are built as a real run builds them (redaction, compaction, chunks, prompts).
+        The earlier parts' summary that later chunks carry comes from answers not yet given, so it is counted at
+        its full length (SUMMARY_CHARS), an upper bound; cache hits are known for the first chunk only.
+        """
+        sent = redact_trace(trace)[0] if self.redact else trace
+        run = _TraceRun(sent, taxonomy, StepTexts({}))
+        chunks = self.chunks(sent, taxonomy)
+        planned: list[tuple[list[dict[str, str]], bool]] = []
+        for chunk in chunks:
+            messages = self._messages(run, chunk, len(chunks), "" if chunk.number == 0 else "." * SUMMARY_CHARS)
+            for sample in range(self.samples):
+                cached = chunk.number == 0 and self._is_cached(cache_key(self._key_parts(taxonomy, sample), messages))
+                planned.append((messages, cached))
+        return planned
+
+    def expected_usage(self, messages: list[dict[str, str]], taxonomy: Taxonomy) -> Usage:
+        """Tokens one request is expected to use: its prompt as estimated, an answer of the usual size."""
+        return Usage(
+            requests=1,
+            prompt_tokens=estimate_messages(messages),
+            completion_tokens=min(self.answer_tokens, 200 + ANSWER_TOKENS_PER_MODE * len(taxonomy.ids)),
+        )
+
+    def _is_cached(self, key: str) -> bool:
+        return self.cache is not None and self.cache.get_cached_answer(key) is not None
+
     # -- chunks and samples ---------------------------------------------------------------------------------
 
     def chunks(self, trace: Trace, taxonomy: Taxonomy) -> list[Chunk]:
@@ -236,11 +267,7 @@ class LLMJudge:
     def _estimate_cost(self, messages: list[dict[str, str]], taxonomy: Taxonomy) -> float:
         if self.price is None:
             return 0.0
-        expected = Usage(
-            prompt_tokens=estimate_messages(messages),
-            completion_tokens=min(self.answer_tokens, 200 + ANSWER_TOKENS_PER_MODE * len(taxonomy.ids)),
-        )
-        return self.price.cost(expected)
+        return self.price.cost(self.expected_usage(messages, taxonomy))
 
     async def _remember(self, key: str, text: str) -> None:
         """Keep an answer that proved usable; unusable ones are asked again on the next run."""
