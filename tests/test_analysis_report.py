@@ -45,7 +45,28 @@ def test_accounting_excludes_failed_and_missing_annotations(report):
     assert report.totals.model_dump() == {
         "traces_in_store": 25, "annotated": 23, "failed_annotations": 1, "not_annotated": 1, "outcome_known": 20,
     }  # fmt: skip
-    assert any("1 traces excluded" in n for n in report.notes)
+    assert "1 trace not analysed: their annotation failed (rerun to retry)." in report.notes
+    assert [(t.id, t.error) for t in report.failed_traces] == [("x0", "judge broke")]
+
+
+def test_every_annotation_failed_names_them_and_never_says_no_outcome_is_known(store):
+    # Outcomes are known for every trace; only the judging failed. The report once said "No outcome is known"
+    # because it looked for outcomes among analysed groups only, and there were none.
+    fill(store, [Row(f"t{i}", "g", i % 2 == 0, failed_annotation=True) for i in range(3)], all_modes=MODES)
+    report = build_report(store)
+    assert report.groups == [] and report.totals.failed_annotations == 3
+    assert report.notes[0] == "3 traces not analysed: their annotation failed (rerun to retry)."
+    assert not any("outcome" in n.lower() for n in report.notes)
+    assert [t.id for t in report.failed_traces] == ["t0", "t1", "t2"]
+
+
+def test_outcomes_known_only_for_left_out_traces_are_not_called_unknown(store):
+    rows = [Row("ok-unknown", "g", None, {}), Row("failed-known", "g", False, failed_annotation=True)]
+    fill(store, rows, all_modes=MODES)
+    notes = build_report(store).notes
+    assert any(n.startswith("No analysed trace has a known outcome (the 1 traces with one were not analysed)")
+               for n in notes)  # fmt: skip
+    assert not any(n.startswith("No outcome is known") for n in notes)
 
 
 def test_fatal_mode_with_zero_prevalence_in_successes(report):

@@ -27,6 +27,7 @@ from agentmortem.cli.app import (
     print_json,
     warn,
 )
+from agentmortem.cli.interrupt import Tally, on_interrupt
 from agentmortem.readers import format_descriptions
 
 if TYPE_CHECKING:  # ingest pulls in the store (DuckDB) and the outcome scorers; loaded when `ingest` runs
@@ -48,7 +49,7 @@ def ingest_command(
     from agentmortem.ingest import ingest
 
     check_format(format)
-    with open_store() as store, _progress(disable=as_json) as progress:
+    with on_interrupt(Tally(ingesting=True)), open_store() as store, _progress(disable=as_json) as progress:
         task = progress.add_task("ingesting", total=None)
         report = ingest(
             paths, store, format=format, outcomes_file=outcomes, model=model,

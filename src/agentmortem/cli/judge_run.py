@@ -62,7 +62,10 @@ def dry_run(
     if not isinstance(judge, LLMJudge):
         fail(f"--dry-run counts an LLM judge's requests; {judge.name!r} sends none", code=exit_codes.USAGE)
     ids, skipped = traces_to_judge(store, judge.name, trace_ids, redo=redo)
-    estimate = estimate_run(judge, store.iter_traces(ids), taxonomy)
+    try:
+        estimate = estimate_run(judge, store.iter_traces(ids), taxonomy)
+    except ValueError as exc:  # options no request can satisfy, e.g. a context too small for the prompt
+        fail(str(exc), code=exit_codes.USAGE)
     cost = estimate.cost_usd
     data: dict[str, Any] = {
         "dry_run": True, "model": judge.model, "traces": estimate.traces, "already_done": skipped,
@@ -78,7 +81,11 @@ def dry_run(
         f"dry run: {estimate.traces} traces to judge ({skipped} already done): {estimate.requests} requests "
         f"({estimate.cached_requests} more answered from the cache), about {data['prompt_tokens']:,} prompt and "
         f"{data['completion_tokens']:,} completion tokens; "
-        + (f"estimated cost ${cost:.4f}" if cost is not None else f"cost unknown (no price for {judge.model!r})")
+        + (
+            f"estimated cost ${cost:.4f} (${estimate.price.input} in, ${estimate.price.output} out per 1M tokens)"
+            if cost is not None and estimate.price is not None
+            else f"cost unknown (no price for {judge.model!r})"
+        )
         + "; nothing was sent",
         highlight=False,
         soft_wrap=True,

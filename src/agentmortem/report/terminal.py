@@ -187,8 +187,9 @@ def _legend(report: Report, modes_shown: int) -> RenderableType:
     return Group(*lines)
 
 
-def _not_analysed(report: Report, limit: int = MAX_FAILED_SHOWN) -> list[RenderableType]:
+def _not_analysed(report: Report) -> list[RenderableType]:
     """The traces whose annotation failed, by name, with the reason; the rest counted."""
+    limit = MAX_FAILED_SHOWN
     total = report.totals.failed_annotations
     if not total:
         return []
