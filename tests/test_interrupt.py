@@ -44,7 +44,7 @@ class SlowServer(FakeOpenAI):
 
 
 def _identity(request: Received) -> bytes:
-    return orjson.dumps(request.body["messages"])
+    return orjson.dumps(request.body.get("messages"))
 
 
 def _agentmortem(*args: str) -> list[str]:
