@@ -221,7 +221,9 @@ def _import_reference(path: Path, store: Store, reference: str | None) -> bool:
     for error in imported.errors:
         err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
     if imported.missing:
-        warn(f"{path}: {imported.missing} labelled traces are not in the store: {', '.join(imported.missing_ids[:5])}")
+        shown = imported.missing_ids[:5]
+        more = f" and {imported.missing - len(shown)} more" if imported.missing > len(shown) else ""
+        warn(f"{path}: {imported.missing} labelled traces are not in the store: {', '.join(shown)}{more}")
     err_console.print(f"imported {imported.imported} reference label rows from {path}", highlight=False)
     return imported.ok
 
