@@ -159,3 +159,15 @@ def test_dry_run_counts_cached_answers_apart(runner: CliRunner, db_path: str, fa
 def test_dry_run_needs_an_llm_judge(runner: CliRunner, db_path: str) -> None:
     result = runner.invoke(app, ["--db", db_path, "annotate", "--dry-run"])
     assert result.exit_code == exit_codes.USAGE and "sends none" in result.output
+
+
+def test_analyze_honours_the_cost_cap(runner: CliRunner, db_path: str, fake_server: FakeOpenAI) -> None:
+    result = runner.invoke(app, [
+        "--db", db_path, "analyze", "--format", "openai", FIXTURE, "-m", "local-llama", "--base-url",
+        fake_server.base_url, "--max-cost", "0.05", "--price-input", "5", "--price-output", "5", "--concurrency", "1",
+        "-q",
+    ])  # fmt: skip
+    assert "cost cap $0.05 reached" in result.output
+    assert len(fake_server.completions()) < 3
+    assert result.exit_code == exit_codes.FAILED_JUDGEMENTS, result.output  # the refused trace failed, named
+    assert "cost cap of $0.05 reached; request not sent" in result.output

@@ -16,6 +16,7 @@ from agentmortem.cli.app import app, console, err_console, fail, open_store, pri
 from agentmortem.cli.interrupt import Tally, on_interrupt
 from agentmortem.cli.judge_options import build_judge, judge_options
 from agentmortem.cli.judge_run import (
+    budget_stop,
     dry_run,
     end_annotate_run,
     not_analysed_warning,
@@ -69,6 +70,7 @@ def annotate_command(
     opts = {**judge_opts, "trace_ids": trace_ids, "redo": redo, "ray_address": ray_address, "workers": workers}
     with on_interrupt(Tally()) as tally:
         if engine is Engine.ray and not opts["dry_run"]:
+            tally.saved = None  # stored by the Ray store actor, not counted here
             judge, report = _run_on_ray(opts, taxonomy, quiet=as_json)
         else:
             with open_store() as store:
@@ -118,10 +120,9 @@ def _run(
         def advance(_annotation: Annotation) -> None:
             progress.update(task, advance=1, info=_live(judge))
 
-        budget = getattr(judge, "budget", None)
         report = annotate_store(
             store, judge, taxonomy=taxonomy, trace_ids=trace_ids, concurrency=concurrency, redo=redo,
-            on_annotation=advance, stop=(lambda: budget.exhausted) if budget is not None else None,
+            on_annotation=advance, stop=budget_stop(judge),
             handle_signals=True,
         )  # fmt: skip
     return report

@@ -31,7 +31,8 @@ def interrupted_line(saved: int, in_flight: int) -> str:
 class Tally:
     """What an interrupted command has to say; the command updates it as it goes."""
 
-    saved: int = 0
+    saved: int | None = 0
+    """Annotations stored by this run; None when they are not counted here (the Ray engine's workers store them)."""
     in_flight: int = 0
     ingesting: bool = False
 
@@ -39,6 +40,8 @@ class Tally:
         """The line printed on an interrupt."""
         if self.ingesting:
             return "interrupted while reading traces: nothing half-written was kept; run again to continue"
+        if self.saved is None:
+            return "interrupted: annotations already saved are kept, those in flight discarded; run again to continue"
         return interrupted_line(self.saved, self.in_flight)
 
 

@@ -5,6 +5,7 @@ Failures named and counted, the exit code, an interrupt's one line, and the dry 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -37,6 +38,19 @@ def warn_failures(failures: list[tuple[str, str]], *, shown: int = FAILURES_SHOW
         warn(f"annotation of {trace_id!r} failed: {error}")
     if len(failures) > shown:
         warn(f"... and {len(failures) - shown} more failed traces not listed here (--json and the report name them)")
+
+
+def budget_stop(judge: Judge) -> Callable[[], bool] | None:
+    """For the engine's `stop`: True once the judge's cost cap (--max-cost) has refused a request."""
+    budget = getattr(judge, "budget", None)
+    return (lambda: budget.exhausted) if budget is not None else None
+
+
+def warn_if_capped(judge: Judge) -> None:
+    """Say so when the cost cap stopped the run."""
+    budget = getattr(judge, "budget", None)
+    if budget is not None and budget.exhausted:
+        warn(f"cost cap ${budget.max_cost} reached: no further requests were sent; run again to continue")
 
 
 def stop_if_interrupted(report: AnnotateReport) -> None:

@@ -29,11 +29,13 @@ from agentmortem.cli.ingest_cmd import ingest_summary, print_ingest_problems
 from agentmortem.cli.interrupt import Tally, on_interrupt
 from agentmortem.cli.judge_options import build_judge, judge_options
 from agentmortem.cli.judge_run import (
+    budget_stop,
     dry_run,
     end_annotate_run,
     not_analysed_warning,
     stop_if_interrupted,
     warn_failures,
+    warn_if_capped,
 )
 from agentmortem.defaults import (
     DEFAULT_CASCADING_MIN,
@@ -174,7 +176,9 @@ def analyze_command(
             err_console.print(ingest_summary(ingested), highlight=False, soft_wrap=True)
             dry_run(store, judge, mast(), None, redo=False, as_json=json_file == STDOUT)
             return
-        annotated = annotate_store(store, judge, concurrency=judge_opts["concurrency"], handle_signals=True)
+        annotated = annotate_store(
+            store, judge, concurrency=judge_opts["concurrency"], stop=budget_stop(judge), handle_signals=True
+        )
         stop_if_interrupted(annotated)
         tally.saved = annotated.saved
         err_console.print(
@@ -184,6 +188,7 @@ def analyze_command(
             soft_wrap=True,
         )
         warn_failures(annotated.failures)
+        warn_if_capped(judge)
         not_analysed_warning(annotated.failed)
         labelled = _import_reference(labels, store, reference) if labels is not None else True
         report = _build(store, judge.name, settings, playbook, reference)
