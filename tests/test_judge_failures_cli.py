@@ -159,6 +159,9 @@ def test_dry_run_counts_cached_answers_apart(runner: CliRunner, db_path: str, fa
 def test_dry_run_needs_an_llm_judge(runner: CliRunner, db_path: str) -> None:
     result = runner.invoke(app, ["--db", db_path, "annotate", "--dry-run"])
     assert result.exit_code == exit_codes.USAGE and "sends none" in result.output
+    analyzed = runner.invoke(app, ["--db", db_path, "analyze", "--format", "openai", FIXTURE, "--dry-run"])
+    assert analyzed.exit_code == exit_codes.USAGE and "sends none" in analyzed.output
+    assert "read 3 traces" not in analyzed.output  # refused before anything was read
 
 
 def test_analyze_honours_the_cost_cap(runner: CliRunner, db_path: str, fake_server: FakeOpenAI) -> None:

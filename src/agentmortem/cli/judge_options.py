@@ -145,6 +145,8 @@ def build_judge(store: Any, opts: dict[str, Any]) -> Judge:
     from agentmortem.judges import get_judge
 
     model = opts["model"]
+    if opts["dry_run"] and not is_llm(opts):  # before anything is read or judged
+        fail(f"--dry-run counts an LLM judge's requests; {model or 'detectors'!r} sends none", code=exit_codes.USAGE)
     if not is_llm(opts):
         return get_judge(model, **({"name": opts["annotator"]} if opts["annotator"] else {}))
     from agentmortem.judges.llm import LLMJudge, PriceError, load_prices
