@@ -171,3 +171,12 @@ def test_token_count_edge_cases(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert trace.steps[1].source_type == "event_msg/token_count"
     assert trace.metadata["codex"]["token_counts"] == {"folded": 2, "merged": 1, "kept_as_steps": 1}
+
+
+def test_docs_name_every_form_and_its_source() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "formats.md").read_text()
+    codex = docs.split("## Codex CLI", 1)[1].split("\n## ", 1)[0]
+    for form in OUTPUT_FORMS:
+        assert f"| `{form}` |" in codex, form
+    for commit in ("019402a8d07daba2eae1deaee6c5721be4c4761f", "010d3e6290ba820300d5d173051df405d3df7e1a"):
+        assert commit in codex
