@@ -131,8 +131,19 @@ def test_dry_run_on_the_shared_data_counts_and_sends_nothing(
     assert f"{plan['requests']} requests" in text.stdout and f"${plan['cost_usd']:.4f}" in text.stdout
     assert "nothing was sent" in text.stdout
     smaller = orjson.loads(runner.invoke(app, [*args, "--json", "--context-tokens", "16000"]).stdout)
-    assert smaller["requests"] > plan["requests"]  # the judge's own chunking: a smaller window, more parts
+    assert (plan["requests"], smaller["requests"]) == (_parts(db_path, 128_000), _parts(db_path, 16_000))
     assert fake_server.requests == []
+
+
+def _parts(db_path: str, context_tokens: int) -> int:
+    """The requests a real run sends: the judge's own chunks of each redacted trace (one sample each)."""
+    from agentmortem.judges.llm import LLMJudge
+    from agentmortem.judges.redact import redact_trace
+    from agentmortem.store import Store
+
+    judge = LLMJudge("gpt-4o-mini", base_url="http://127.0.0.1:9/v1", context_tokens=context_tokens)
+    with Store(db_path, read_only=True) as store:
+        return sum(len(judge.chunks(redact_trace(t)[0], mast())) for t in store.iter_traces())
 
 
 def test_analyze_dry_run_on_the_shared_data_sends_nothing(
