@@ -119,7 +119,7 @@ def test_prose_is_reasked_once_with_the_reason(fake_server: FakeOpenAI) -> None:
 
 
 def test_two_unusable_answers_fail_the_trace_never_silently(fake_server: FakeOpenAI) -> None:
-    fake_server.faults = [Fault("truncated-json"), Fault("prose")]
+    fake_server.faults = [Fault("prose"), Fault("prose")]
     annotation = judge_one(make_judge(fake_server), make_trace("p2", ["a"]))
     assert annotation.status == "failed" and "unusable answer after 2 attempts" in (annotation.error or "")
     assert annotation.verdicts == []
@@ -130,8 +130,56 @@ def test_endpoints_without_structured_output_get_plain_json_instructions(fake_se
     judge = make_judge(fake_server)
     assert judge_one(judge, make_trace("f", ["a"])).status == "ok"
     assert judge_one(judge, make_trace("g", ["b"])).status == "ok"
-    with_format = [r for r in fake_server.completions() if "response_format" in r.body]
-    assert len(with_format) == 1 and len(fake_server.completions()) == 3
+    forms = [r.body.get("response_format", {}).get("type") for r in fake_server.completions()]
+    assert forms == ["json_schema", "json_object", None, None]  # stepped down once each, then kept for the run
+    assert judge.adaptations == [
+        "gpt-4o-mini: response_format json_schema refused; sent json_object",
+        "gpt-4o-mini: response_format json_object refused; the answer's shape asked for in the prompt only",
+    ]
+
+
+def test_a_400_that_names_no_parameter_is_a_real_error_not_a_fallback(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("status", 400)]
+    judge = make_judge(fake_server)
+    annotation = judge_one(judge, make_trace("b", ["a"]))
+    assert annotation.status == "failed" and "HTTP 400 after 1 attempt" in (annotation.error or "")
+    assert len(fake_server.completions()) == 1 and judge.adaptations == []
+    assert judge.client.response_format == "json_schema"  # nothing was given up for an unrelated error
+
+
+def test_json_in_a_fence_after_prose_is_read(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("fenced")]
+    annotation = judge_one(make_judge(fake_server), make_trace("fence", ["a", "b"]))
+    assert annotation.status == "ok" and len(fake_server.completions()) == 1
+
+
+def test_an_answer_cut_at_the_limit_is_asked_again_with_a_larger_budget(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("length")]
+    annotation = judge_one(make_judge(fake_server, answer_tokens=1000), make_trace("cut", ["a", "b"]))
+    first, second = fake_server.completions()
+    assert annotation.status == "ok" and first.body["max_completion_tokens"] == 1000
+    assert second.body["max_completion_tokens"] == 2000 and second.body["messages"] == first.body["messages"]
+
+
+def test_an_answer_cut_twice_fails_saying_where(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("length"), Fault("length")]
+    annotation = judge_one(make_judge(fake_server, answer_tokens=1000), make_trace("cut2", ["a"]))
+    assert annotation.status == "failed" and "answer cut at 2000 tokens" in (annotation.error or "")
+    assert len(fake_server.completions()) == 2
+
+
+def test_a_refusal_fails_the_trace_and_names_the_refusal(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("refusal")]
+    annotation = judge_one(make_judge(fake_server), make_trace("no", ["a"]))
+    assert annotation.status == "failed" and "refused to answer: I'm sorry" in (annotation.error or "")
+    assert len(fake_server.completions()) == 1
+
+
+def test_an_answer_in_reasoning_content_is_used_when_content_is_empty(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("reasoning-only")]
+    annotation = judge_one(make_judge(fake_server), make_trace("think", ["a", "b"]))
+    assert annotation.status == "ok" and len(fake_server.completions()) == 1
+    assert "answer read from reasoning_content (content was empty)" in annotation.usage["warnings"]
 
 
 def test_answers_are_cached_and_a_second_pass_sends_nothing(fake_server: FakeOpenAI) -> None:
