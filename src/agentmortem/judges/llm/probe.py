@@ -114,7 +114,8 @@ def _connection_reason(exc: BaseException) -> tuple[str, str]:
         if isinstance(seen, socket.gaierror):
             return "host name not found (DNS)", "correct the host in --base-url"
         if isinstance(seen, ssl.SSLError):
-            return f"TLS error ({seen.reason or seen})", "use the right scheme (http/https) and a trusted certificate"
+            fix = "use the right scheme (http/https) and a trusted certificate"
+            return f"TLS error ({getattr(seen, 'reason', None) or seen})", fix
         text = str(seen).lower()
         for marker, reason, fix in _CONNECTION_TEXTS:
             if marker in text:
