@@ -257,3 +257,41 @@ def test_with_a_fifth_of_requests_failing_every_trace_ends_annotated(fake_server
     again = annotate_store(store, make_judge(fake_server, cache=store, log=store), redo=True)
     assert again.annotated == 40 and again.usage["requests"] == 0 and again.usage["cached_requests"] == 40
     assert store.count_cached_answers() == 40 and len(store.llm_requests(trace_id="t00")) >= 2
+
+
+def test_a_context_length_refusal_splits_the_trace_and_goes_on() -> None:
+    from fake_openai import family_server
+
+    fake = family_server("vllm")  # refuses prompts over 32,768 tokens with vLLM's context-length message
+    try:
+        words = " ".join(f"w{i}" for i in range(400))
+        trace = make_trace("long", [f"step {i}: {words}" for i in range(120)])
+        judge = LLMJudge("Qwen/Qwen3-8B", base_url=fake.base_url, cache=MemoryCache(), retry=RetryPolicy(wait_scale=0))
+        annotation = judge_one(judge, trace)
+        refused = fake.refused()
+        assert annotation.status == "ok" and len(refused) == 1, annotation.error
+        assert "maximum context length" not in (annotation.error or "")
+        assert len(fake.completions()) > 2 and judge.stats.failed_requests == 0  # sent again in parts, none failed
+        assert judge.context_tokens == int(32_768 * 0.9)
+        assert judge.adaptations == [
+            "Qwen/Qwen3-8B: context is 32768 tokens; traces split into parts of at most 29491 tokens"
+        ]
+    finally:
+        fake.stop()
+
+
+def test_concurrent_traces_learn_a_refused_parameter_once(store: Store) -> None:
+    import dataclasses
+
+    fake = FakeOpenAI(family="openai-reasoning").start()
+    assert fake.rules is not None
+    fake.rules = dataclasses.replace(fake.rules, key=None, models=None)
+    try:
+        store.add_traces([make_trace(f"p{i:02d}", ["task", f"step {i}"]) for i in range(24)])
+        judge = LLMJudge("house-model", base_url=fake.base_url, cache=store, log=store, retry=RetryPolicy(wait_scale=0))
+        report = annotate_store(store, judge, concurrency=8)
+        assert report.annotated == 24 and report.failed == 0
+        assert [r.status for r in fake.refused()] == [400, 400]  # max_tokens, then temperature: once each per run
+        assert len(fake.completions()) == 26 and len(judge.adaptations) == 2
+    finally:
+        fake.stop()

@@ -52,10 +52,14 @@ def read_refusal(exc: openai.APIStatusError) -> Refusal:
         body = body[0]
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         body = body["error"]
+    elif isinstance(body, dict) and isinstance(body.get("error"), str):  # LM Studio: {"error": "text"}
+        body = {"message": body["error"]}
     if not isinstance(body, dict):
         return Refusal(exc.status_code, str(body or exc.message))
     n_ctx = body.get("n_ctx")
-    code = body.get("code") or body.get("status") or ""
+    code = body.get("code")
+    if not isinstance(code, str):  # Google's and llama-server's `code` is the HTTP status; Google names it in `status`
+        code = body.get("status") or ""
     return Refusal(
         exc.status_code, str(body.get("message") or exc.message), code=str(code),
         param=str(body.get("param") or ""), type=str(body.get("type") or ""),
