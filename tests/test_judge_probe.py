@@ -148,3 +148,10 @@ def test_https_to_a_plain_http_server_is_a_tls_error(runner: CliRunner, ingested
     result, _ = annotate(runner, ingested, "--model", "gpt-4o-mini", "--base-url", url)
     line = one_line(result)
     assert "TLS error" in line and url in line
+
+
+def test_analyze_checks_the_endpoint_before_reading_anything(runner: CliRunner, db_path: str) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    result = runner.invoke(app, ["--db", db_path, "analyze", FIXTURE, "--model", "gpt-4o-mini", "--base-url", url])
+    assert result.exit_code == exit_codes.ENDPOINT_UNUSABLE and "connection refused" in result.stderr
+    assert "ingested" not in result.stderr
