@@ -344,10 +344,19 @@ def _print_summary(data: dict[str, Any], judge: Judge) -> None:
     )
     console.print(f"cost: ${data['cost_usd']:.4f}{split}")
     if data["adaptations"]:
-        console.print(f"endpoint ({data['provider']}): adapted once each: " + "; ".join(data["adaptations"]))
+        console.print(f"endpoint ({data['provider']}) refused a request; adapted for the rest of the run (one extra "
+                      f"request each): {_grouped(data['adaptations'], getattr(judge, 'model', ''))}")  # fmt: skip
     budget = getattr(judge, "budget", None)
     if budget is not None and budget.exhausted:
         warn(f"cost cap ${budget.max_cost} reached: no further requests were sent; run again to continue")
+
+
+def _grouped(lines: list[str], model: str) -> str:
+    """The lines, with the model named once when every line is about the judge's model."""
+    prefix = f"{model}: "
+    if model and all(line.startswith(prefix) for line in lines):
+        return prefix + "; ".join(line.removeprefix(prefix) for line in lines)
+    return "; ".join(lines)
 
 
 @annotations_app.command("list")
