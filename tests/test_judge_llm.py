@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -293,5 +294,7 @@ def test_concurrent_traces_learn_a_refused_parameter_once(store: Store) -> None:
         assert report.annotated == 24 and report.failed == 0
         assert [r.status for r in fake.refused()] == [400, 400]  # max_tokens, then temperature: once each per run
         assert len(fake.completions()) == 26 and len(judge.adaptations) == 2
+        asyncio.run(judge.aclose())  # the request log is written behind; wait for it
+        assert {r["reasoning_tokens"] for r in store.llm_requests()} == {192}  # logged per request (migration 007)
     finally:
         fake.stop()
