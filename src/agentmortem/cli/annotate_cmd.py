@@ -36,7 +36,8 @@ class Engine(StrEnum):
 
 
 ResponseFormatOption = typer.Option(
-    "--response-format", help="auto (JSON schema, plain JSON if the endpoint refuses), json_schema, json_object, text."
+    "--response-format",
+    help="auto (the family's best form, stepping down when refused), json_schema, json_object, text.",
 )
 ProviderOption = typer.Option(
     "--provider",

@@ -198,10 +198,15 @@ class ChatClient:
         temperature: float,
         max_tokens: int | None,
         retry: RetryPolicy | None = None,
+        first_of_run: bool = True,
     ) -> Reply:
-        """The answer to `messages`; raises RequestFailed after the last allowed attempt."""
+        """The answer to `messages`; raises RequestFailed after the last allowed attempt.
+
+        `first_of_run=False` (the probe) neither waits for nor stands in for the run's first request: the probe asks
+        no structured output, so what the run's requests may be refused for is still to be learnt by one of them.
+        """
         _, _, pilot = self._bind()
-        if not self._settled:
+        if first_of_run and not self._settled:
             async with pilot:
                 if not self._settled:
                     try:

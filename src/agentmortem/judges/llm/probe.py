@@ -54,7 +54,7 @@ async def probe(client: ChatClient, resolved: Resolved, key: KeySource) -> None:
             return
         await client.complete(
             [{"role": "user", "content": "Reply with OK."}], schema=None, temperature=0.0, max_tokens=1,
-            retry=ONE_ATTEMPT,
+            retry=ONE_ATTEMPT, first_of_run=False,
         )  # fmt: skip
     except RequestFailed as exc:
         cause = exc.__cause__
