@@ -107,3 +107,14 @@ def test_without_system_messages_the_instructions_lead_the_user_message() -> Non
         [{"role": "system", "content": "rules"}, {"role": "user", "content": "trace"}], None, 0.0, None
     )
     assert body["messages"] == [{"role": "user", "content": "rules\n\ntrace"}]
+
+
+def test_reasoning_and_cached_tokens_are_priced_at_their_own_rates() -> None:
+    from agentmortem.judges.llm import Price, Usage, price_for
+
+    usage = Usage(prompt_tokens=1_000_000, cached_tokens=400_000, completion_tokens=300_000, reasoning_tokens=200_000)
+    price = Price(input=1.0, cached_input=0.1, output=4.0)
+    assert price.parts(usage) == pytest.approx({"input": 0.6, "cached_input": 0.04, "output": 0.4, "reasoning": 0.8})
+    assert Price(input=1.0, output=4.0, reasoning=2.0).parts(usage)["reasoning"] == pytest.approx(0.4)
+    gpt5 = price_for("gpt-5-mini")
+    assert gpt5 is not None and gpt5.cost(usage) == pytest.approx(sum(gpt5.parts(usage).values()))
