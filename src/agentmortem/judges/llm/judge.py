@@ -39,6 +39,7 @@ HEADER_ALLOWANCE = 1_500
 SUMMARY_CHARS = 2_400
 ANSWER_TOKENS_PER_MODE = 160
 """Expected answer size per mode, used only to reserve cost before a request is sent."""
+MIN_ANSWER_TOKENS = 1_024
 LONGER_ANSWER = 2
 """An answer cut at the token limit is asked again once with this many times the budget."""
 CONTEXT_SHRINKS = 3
@@ -205,10 +206,15 @@ class LLMJudge:
 
     # -- chunks and samples ---------------------------------------------------------------------------------
 
+    @property
+    def _answer_budget(self) -> int:
+        """Tokens reserved for the answer: `answer_tokens`, but at most a quarter of a context the endpoint shrank."""
+        return min(self.answer_tokens, max(self.context_tokens // 4, MIN_ANSWER_TOKENS))
+
     def chunks(self, trace: Trace, taxonomy: Taxonomy) -> list[Chunk]:
         """The chunks a (redacted) trace is sent in, within this judge's token budget."""
         texts = compact([step_text(s) for s in trace.steps], limit=self.step_chars)
-        budget = self.context_tokens - self.answer_tokens - estimate_tokens(self._system_prompt(taxonomy))
+        budget = self.context_tokens - self._answer_budget - estimate_tokens(self._system_prompt(taxonomy))
         budget -= HEADER_ALLOWANCE
         if budget < 1_000:
             raise ValueError(f"a context of {self.context_tokens} tokens leaves no room for the trace")
@@ -275,7 +281,7 @@ class LLMJudge:
     async def _whole(self, run: _TraceRun, messages: list[dict[str, str]], sample: int, got: _Got) -> _Got:
         """An answer that was neither refused nor cut off: a cut one is asked again once with a larger budget."""
         if got.finish_reason == "length" and got.refusal is None:
-            budget = (got.budget or self.answer_tokens) * LONGER_ANSWER
+            budget = (got.budget or self._answer_budget) * LONGER_ANSWER
             got = await self._request(run, messages, sample, max_tokens=budget)
             if got.finish_reason == "length" and got.refusal is None:
                 raise AnswerFailed(f"answer cut at {budget} tokens (finish_reason 'length' twice)")
@@ -287,7 +293,7 @@ class LLMJudge:
         self, run: _TraceRun, messages: list[dict[str, str]], sample: int, *, max_tokens: int | None = None
     ) -> _Got:
         """The raw answer (from the cache when there is one) and its cache key."""
-        budget = max_tokens or self.answer_tokens
+        budget = max_tokens or self._answer_budget
         key = cache_key(self._key_parts(run.taxonomy, sample, budget), messages)
         # A lookup is a database query; off the event loop it does not hold up requests in flight.
         cached = await asyncio.to_thread(self.cache.get_cached_answer, key) if self.cache is not None else None
