@@ -21,6 +21,10 @@ FAILED_JUDGEMENTS = 3
 endpoint kept erring, the answers were unusable, the cost cap stopped it mid-trace). The summary says how many and
 the report names them; the annotations were stored as failed and are tried again on the next run."""
 
+ENDPOINT_UNUSABLE = 4
+"""The LLM endpoint cannot serve the run, found by one cheap request before the first trace: connection refused,
+DNS or TLS failure, the key refused or missing, no such model. Nothing was judged; the one line says what to fix."""
+
 INTERRUPTED = 130
 """Stopped by Ctrl-C (SIGINT) or SIGTERM (128 + SIGINT, as shells report it). What was finished is stored,
 nothing half-written is left behind, and running the same command again continues where this one stopped."""

@@ -37,10 +37,30 @@ JUDGE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "base_url": (Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")], None),
     "api_key_env": (
         Annotated[
-            str,
-            typer.Option("--api-key-env", help="Environment variable holding the API key (none for local servers)."),
+            str | None,
+            typer.Option(
+                "--api-key-env",
+                help="Environment variable holding the API key (default: the family's, e.g. OPENAI_API_KEY).",
+            ),
         ],
-        "OPENAI_API_KEY",
+        None,
+    ),
+    "provider": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--provider",
+                help="Endpoint family (default: found from --base-url and --model): openai-chat, openai-reasoning, "
+                "azure, gemini, anthropic, openrouter, litellm, vllm, ollama, llamacpp, lmstudio, openai-compatible.",
+            ),
+        ],
+        None,
+    ),
+    "api_version": (
+        Annotated[
+            str | None, typer.Option("--api-version", help="Azure OpenAI api-version (default: $OPENAI_API_VERSION).")
+        ],
+        None,
     ),
     "annotator": (
         Annotated[str | None, typer.Option("--annotator", "-a", help="Store the annotations under this name.")],
@@ -93,7 +113,7 @@ JUDGE_OPTIONS: dict[str, tuple[Any, Any]] = {
             str,
             typer.Option(
                 "--response-format",
-                help="auto (JSON schema, plain JSON if the endpoint refuses), json_schema, json_object, text.",
+                help="auto (the family's best form, stepping down when refused), json_schema, json_object, text.",
             ),
         ],
         "auto",
@@ -160,6 +180,7 @@ def build_judge(store: Any, opts: dict[str, Any]) -> Judge:
     try:
         judge = LLMJudge(
             model, base_url=opts["base_url"], api_key_env=opts["api_key_env"], name=opts["annotator"],
+            provider=opts["provider"], api_version=opts["api_version"],
             concurrency=opts["concurrency"], context_tokens=opts["context_tokens"], samples=opts["samples"],
             temperature=opts["temperature"], timeout=opts["timeout"], redact=not opts["no_redact"],
             response_format=opts["response_format"], cache=store, log=store,

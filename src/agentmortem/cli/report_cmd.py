@@ -157,6 +157,7 @@ def analyze_command(
     judge_opts: dict[str, Any],
 ) -> None:
     """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
+    from agentmortem.cli.annotate_cmd import check_endpoint
     from agentmortem.engines.local import annotate_store
     from agentmortem.taxonomy import mast
 
@@ -166,6 +167,8 @@ def analyze_command(
     settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
     with on_interrupt(Tally()) as tally, open_store() as store:
         judge = build_judge(store, judge_opts)
+        if not judge_opts["dry_run"]:
+            check_endpoint(judge)  # an LLM endpoint that cannot serve the run ends it here, before anything is read
         tally.ingesting = True
         ingested = _ingest(paths, store, judge, format, outcomes, ground_truth, success_threshold)
         tally.ingesting = False
