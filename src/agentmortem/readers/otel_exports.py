@@ -129,13 +129,22 @@ def _zipkin_span(raw: Any) -> Span:
 
 
 def _zipkin_annotation(annotation: dict[str, Any]) -> SpanEvent:
-    """An annotation; the OTel Zipkin exporter writes an event with attributes as `{"<name>": {attributes}}`."""
-    value = parse_json_attr(annotation.get("value", ""))
+    """An annotation as a span event.
+
+    The collector writes an event with attributes as `name|{json attributes}|dropped count` (its
+    `SpanEventDataFormat`), the Python SDK's Zipkin exporter as `{"<name>": {attributes}}`.
+    """
+    raw = str(annotation.get("value", ""))
     time_ns = _micros(annotation, "timestamp", required=False)
+    name, _, rest = raw.partition("|")
+    if rest:
+        attrs = parse_json_attr(rest.rpartition("|")[0] or rest)
+        return SpanEvent(name, time_ns, attrs if isinstance(attrs, dict) else {"body": attrs})
+    value = parse_json_attr(raw)
     if isinstance(value, dict) and len(value) == 1:
-        ((name, attrs),) = value.items()
-        return SpanEvent(str(name), time_ns, dict(attrs) if isinstance(attrs, dict) else {"body": attrs})
-    return SpanEvent(str(value), time_ns, {})
+        ((key, attrs),) = value.items()
+        return SpanEvent(str(key), time_ns, dict(attrs) if isinstance(attrs, dict) else {"body": attrs})
+    return SpanEvent(raw, time_ns, {})
 
 
 def protobuf_exports(path: Path) -> Iterator[dict[str, Any]]:
