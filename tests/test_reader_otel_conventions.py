@@ -25,7 +25,11 @@ SYSTEM = "You are a Kubernetes assistant. Use the Helm tools to answer."
 USER = "Which Helm releases are failing in namespace shop?"
 CALLS = [
     ("helm_list_releases", {"namespace": "shop"}, "NAME      STATUS\ncart      deployed\npayments  failed"),
-    ("helm_get_release_status", {"name": "payments", "namespace": "shop"}, "payments: failed (pre-upgrade hook job timed out)"),
+    (
+        "helm_get_release_status",
+        {"name": "payments", "namespace": "shop"},
+        "payments: failed (pre-upgrade hook job timed out)",
+    ),
 ]
 FINAL = "One release is failing in shop: payments, whose pre-upgrade hook job timed out."
 TOKENS = [(512, 18), (640, 21), (702, 30)]
@@ -146,13 +150,28 @@ def test_a_call_left_unanswered_at_the_real_end_still_counts(tmp_path: Path) -> 
     assert premature_verdict(trace) is True
 
 
+def test_log_records_without_their_spans_still_give_the_conversation(tmp_path: Path) -> None:
+    """A log-only export (the trace pipeline went elsewhere): each span id's records stand for one model call."""
+    logs_only = tmp_path / "logs.jsonl"
+    logs_only.write_text((HERE / "genai_log_events.jsonl").read_text().splitlines()[1] + "\n")
+    (trace,) = read(logs_only)
+    kinds = [(s.kind, s.role) for s in trace.steps]
+    assert kinds[:2] == [("system", "system"), ("message", "user")]
+    assert trace.steps[-1].content == FINAL
+    assert [s.tool_name for s in trace.steps if s.kind == "tool_call"] == [n for n, _, _ in CALLS]
+
+
 # --- OTLP/protobuf ---------------------------------------------------------------------------------------------
 
 
 def _protobuf_file(tmp_path: Path, *, framed: bool) -> Path:
     json_format = pytest.importorskip("google.protobuf.json_format", reason="the [otlp] extra is not installed")
-    trace_pb2 = pytest.importorskip("opentelemetry.proto.trace.v1.trace_pb2", reason="the [otlp] extra is not installed")
-    message = json_format.ParseDict(_hex_ids_as_bytes(json.loads((HERE / "pydantic_ai.json").read_text())), trace_pb2.TracesData())
+    trace_pb2 = pytest.importorskip(
+        "opentelemetry.proto.trace.v1.trace_pb2", reason="the [otlp] extra is not installed"
+    )
+    message = json_format.ParseDict(
+        _hex_ids_as_bytes(json.loads((HERE / "pydantic_ai.json").read_text())), trace_pb2.TracesData()
+    )
     data = message.SerializeToString()
     path = tmp_path / "traces.pb"
     path.write_bytes(len(data).to_bytes(4, "big") + data if framed else data)
@@ -163,7 +182,9 @@ def _hex_ids_as_bytes(value: Any) -> Any:
     """ParseDict reads `bytes` fields as base64; OTLP/JSON writes ids as hex."""
     if isinstance(value, dict):
         return {
-            k: base64.b64encode(bytes.fromhex(v)).decode() if k in ("traceId", "spanId", "parentSpanId") else _hex_ids_as_bytes(v)
+            k: base64.b64encode(bytes.fromhex(v)).decode()
+            if k in ("traceId", "spanId", "parentSpanId")
+            else _hex_ids_as_bytes(v)
             for k, v in value.items()
         }
     return [_hex_ids_as_bytes(v) for v in value] if isinstance(value, list) else value

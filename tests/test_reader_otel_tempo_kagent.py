@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agentmortem.readers import ReadError, detect_format
 from agentmortem.readers.otel import OtelReader
 from test_reader_otel_conventions import CALLS, FINAL, SYSTEM, TOKENS, USER, check_scenario, premature_verdict
@@ -36,7 +38,9 @@ def _value(v: Any) -> dict[str, Any]:
     return {"stringValue": str(v)}
 
 
-def _span(span_id: str, parent: str | None, name: str, start: float, end: float, attrs: dict[str, Any]) -> dict[str, Any]:
+def _span(
+    span_id: str, parent: str | None, name: str, start: float, end: float, attrs: dict[str, Any]
+) -> dict[str, Any]:
     span: dict[str, Any] = {
         "traceId": _b64(TRACE),
         "spanId": _b64(span_id),
@@ -141,3 +145,27 @@ def test_tempo_legacy_export_of_a_two_tool_kagent_run_reads_whole(tmp_path: Path
     assert sum(s.kind == "tool_call" for s in trace.steps) == 2
     assert [s.source_type for s in trace.steps if s.input_tokens is not None] == ["span:chat"] * 3
     assert premature_verdict(trace) is False
+
+
+def _with_keys(export: dict[str, Any], list_key: str, scope_key: str, *, wrapped: bool) -> dict[str, Any]:
+    batch = dict(export["batches"][0])
+    batch[scope_key] = batch.pop("instrumentationLibrarySpans")
+    document = {list_key: [batch]}
+    return {"trace": document} if wrapped else document
+
+
+@pytest.mark.parametrize(
+    ("list_key", "scope_key", "wrapped"),
+    [("batches", "scopeSpans", False), ("resourceSpans", "scopeSpans", False), ("resourceSpans", "scopeSpans", True)],
+    ids=["tempo-2-batches", "otlp-keys", "tempo-v2-api"],
+)
+def test_tempo_current_keys_read_the_same(tmp_path: Path, list_key: str, scope_key: str, wrapped: bool) -> None:
+    legacy, current = tmp_path / "legacy.json", tmp_path / "current.json"
+    legacy.write_text(json.dumps(kagent_tempo_export()))
+    current.write_text(json.dumps(_with_keys(kagent_tempo_export(), list_key, scope_key, wrapped=wrapped)))
+    reader = OtelReader()
+    (old,) = reader.read(legacy, [])
+    (new,) = reader.read(current, [])
+    assert new.model_dump(exclude={"source_path", "fingerprint"}) == old.model_dump(
+        exclude={"source_path", "fingerprint"}
+    )
