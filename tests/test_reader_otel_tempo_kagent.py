@@ -169,3 +169,21 @@ def test_tempo_current_keys_read_the_same(tmp_path: Path, list_key: str, scope_k
     assert new.model_dump(exclude={"source_path", "fingerprint"}) == old.model_dump(
         exclude={"source_path", "fingerprint"}
     )
+
+
+def test_kagent_run_without_captured_content_keeps_tokens_and_is_not_premature(tmp_path: Path) -> None:
+    """OpenLLMetry with content tracing off: the openai.chat spans keep model and usage, nothing else."""
+    export = kagent_tempo_export()
+    for span in export["batches"][0]["instrumentationLibrarySpans"][0]["spans"]:
+        span["attributes"] = [
+            a for a in span["attributes"] if not a["key"].startswith(("gen_ai.prompt", "gen_ai.completion"))
+        ]
+    path = tmp_path / "tempo-no-content.json"
+    path.write_text(json.dumps(export))
+    (trace,) = OtelReader().read(path, [])
+    uncaptured = [s for s in trace.steps if s.source_type == "span:chat:content-not-captured"]
+    assert [(s.input_tokens, s.output_tokens) for s in uncaptured] == TOKENS
+    assert all(RESPONSE_MODEL in s.content for s in uncaptured) and trace.model == RESPONSE_MODEL
+    assert [s.kind for s in trace.steps if s.kind in ("tool_call", "tool_result")] == ["tool_call", "tool_result"] * 2
+    assert trace.steps[-1] is uncaptured[-1]
+    assert premature_verdict(trace) is None

@@ -66,7 +66,9 @@ class OtelReader:
         """Certain when the head shows a trace export carrying LLM-agent attributes; likely for any trace export."""
         if path.suffix.lower() in PROTOBUF_SUFFIXES:
             return 0.95 if any(m.strip('"') in head for m in _MARKERS) else 0.6
-        otlp = any(f'"{key}"' in head for key in ("resourceSpans", "resource_spans", "resourceLogs", "batches"))
+        otlp = any(f'"{key}"' in head for key in ("resourceSpans", "resource_spans", "resourceLogs")) or (
+            '"batches"' in head and ('"instrumentationLibrarySpans"' in head or '"scopeSpans"' in head)
+        )
         if not otlp and json_head_kind(head) is None:
             return 0.0
         return 0.95 if any(marker in head for marker in _MARKERS) else 0.6
