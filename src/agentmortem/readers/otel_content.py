@@ -53,13 +53,18 @@ def llm_outputs(span: Span, convention: Convention | None, source: str) -> list[
     return []
 
 
-def _places(convention: Convention | None, *, output: bool) -> list[Place]:
-    seen: list[Place] = []
-    for candidate in in_order(convention):
-        for place in candidate.outputs if output else candidate.inputs:
-            if place not in seen:
-                seen.append(place)
-    return seen
+def _places(convention: Convention | None, *, output: bool) -> tuple[Place, ...]:
+    """Every convention's places, the claiming convention's first, without repeats (worked out once per pair)."""
+    key = (convention.name if convention else None, output)
+    if key not in _PLACES:
+        seen: list[Place] = []
+        for candidate in in_order(convention):
+            seen.extend(p for p in (candidate.outputs if output else candidate.inputs) if p not in seen)
+        _PLACES[key] = tuple(seen)
+    return _PLACES[key]
+
+
+_PLACES: dict[tuple[str | None, bool], tuple[Place, ...]] = {}
 
 
 def _read(span: Span, place: Place, source: str, *, output: bool) -> list[RawStep]:

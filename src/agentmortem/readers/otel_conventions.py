@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 Encoding = Literal[
@@ -67,7 +68,12 @@ class Claim:
         for key, values in self.attrs.items():
             if key in attrs and (values is None or str(attrs[key]) in values):
                 return True
-        return self.name is not None and re.fullmatch(self.name, name) is not None
+        return self.name is not None and _pattern(self.name).fullmatch(name) is not None
+
+
+@lru_cache(maxsize=64)
+def _pattern(regex: str) -> re.Pattern[str]:
+    return re.compile(regex)
 
 
 @dataclass(frozen=True)
@@ -229,7 +235,10 @@ _ROLES: tuple[Literal["llm", "tool", "agent"], ...] = ("llm", "tool", "agent")
 
 def in_order(first: Convention | None) -> tuple[Convention, ...]:
     """Every convention, the claiming one first: the order places are tried in."""
-    return CONVENTIONS if first is None else (first, *(c for c in CONVENTIONS if c is not first))
+    return CONVENTIONS if first is None else _ORDERS[first.name]
+
+
+_ORDERS = {c.name: (c, *(other for other in CONVENTIONS if other is not c)) for c in CONVENTIONS}
 
 
 def first_value(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -256,6 +265,6 @@ def agent_name(name: str, attrs: dict[str, Any], convention: Convention | None) 
     if value is not None:
         return str(value)
     for candidate in in_order(convention):
-        if candidate.agent_name_in_span_name and (match := re.fullmatch(candidate.agent_name_in_span_name, name)):
+        if candidate.agent_name_in_span_name and (match := _pattern(candidate.agent_name_in_span_name).fullmatch(name)):
             return next(group for group in match.groups() if group)
     return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,7 +173,10 @@ def hex_id(value: str) -> str:
 
 
 def _is_hex(value: str) -> bool:
-    return all(c in "0123456789abcdefABCDEF" for c in value)
+    return _HEX.fullmatch(value) is not None
+
+
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 def export_logs(export: Any, path: Path, errors: list[ReadError], *, line: int | None = None) -> Iterator[LogEvent]:
