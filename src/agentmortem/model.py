@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any, Literal, get_args
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -113,6 +114,8 @@ class Trace(BaseModel):
 
 
 _FINGERPRINT_FIELDS = [name for name in Step.model_fields if name != "pair_index"]  # pairing is derived
+_FINGERPRINT_ROW = attrgetter(*_FINGERPRINT_FIELDS)
+"""One step's fingerprinted fields as a tuple, in one C call (orjson writes a tuple as the same JSON array)."""
 
 
 def content_fingerprint(trace: Trace, *, as_id: str | None = None) -> str:
@@ -123,9 +126,10 @@ def content_fingerprint(trace: Trace, *, as_id: str | None = None) -> str:
 def step_rows(trace: Trace) -> bytes:
     """The steps' fingerprinted fields as JSON: the costly half of a fingerprint, kept to fingerprint other ids.
 
-    Fields are read directly (no model_dump) because this runs for every step of every ingested trace.
+    Fields are read with one `attrgetter` per step (no model_dump) because this runs for every step of every
+    ingested trace; the bytes are those of a list of lists, as stored fingerprints were computed.
     """
-    return orjson.dumps([[getattr(step, name) for name in _FINGERPRINT_FIELDS] for step in trace.steps])
+    return orjson.dumps([_FINGERPRINT_ROW(step) for step in trace.steps])
 
 
 def fingerprint_of(trace_id: str, rows: bytes) -> str:
@@ -151,9 +155,73 @@ def pair_tool_calls(steps: list[Step]) -> None:
 
 
 def make_steps(raw_steps: list[dict[str, Any]]) -> list[Step]:
-    """Build steps from dicts, numbering them 0..n-1 and pairing tool calls with results."""
-    steps = [Step(index=i, **raw) for i, raw in enumerate(raw_steps)]
+    """Build steps from dicts, numbering them 0..n-1 and pairing tool calls with results.
+
+    The steps of a trace are checked as one batch (`_plain_steps`): when every field of every step already has
+    the type the model wants, the steps are built without a validator call each; otherwise (a value pydantic
+    would coerce or refuse) every step goes through `Step(...)`, so the result, and any error, is exactly the
+    validated one.
+    """
+    steps = _unvalidated_steps(raw_steps) if _plain_steps(raw_steps) else None
+    if steps is None:
+        steps = [Step(index=i, **raw) for i, raw in enumerate(raw_steps)]
     pair_tool_calls(steps)
+    return steps
+
+
+_STEP_DEFAULTS: dict[str, Any] = {
+    name: info.default for name, info in Step.model_fields.items() if not info.is_required()
+}
+_STEP_TEMPLATE: dict[str, Any] = {name: _STEP_DEFAULTS.get(name) for name in Step.model_fields}
+"""Every field in declaration order with its default: a step's `__dict__` as validation lays it out."""
+_STEP_KINDS = frozenset(get_args(StepKind))
+_PLAIN_TYPES: dict[str, frozenset[type]] = {
+    "role": frozenset({str, type(None)}),
+    "agent": frozenset({str, type(None)}),
+    "content": frozenset({str}),
+    "tool_name": frozenset({str, type(None)}),
+    "tool_args": frozenset({str, type(None)}),
+    "call_id": frozenset({str, type(None)}),
+    "pair_index": frozenset({int, type(None)}),
+    "is_error": frozenset({bool}),
+    "timestamp": frozenset({datetime, type(None)}),
+    "input_tokens": frozenset({int, type(None)}),
+    "output_tokens": frozenset({int, type(None)}),
+    "source_type": frozenset({str, type(None)}),
+}
+"""Exact types a step field may hold to be taken as is: what validation would return unchanged."""
+_RAW_FIELDS = frozenset(_PLAIN_TYPES) | {"kind"}
+
+
+def _plain_steps(raw_steps: list[dict[str, Any]]) -> bool:
+    """Whether validating these raw steps would change nothing: known fields only, each of its exact type.
+
+    Checked column by column over the whole trace (a set of types per field), not step by step.
+    """
+    if not all(type(raw) is dict and raw.keys() <= _RAW_FIELDS for raw in raw_steps):
+        return False
+    if not {raw.get("kind") for raw in raw_steps} <= _STEP_KINDS:
+        return False
+    for name, allowed in _PLAIN_TYPES.items():
+        if not {type(raw.get(name, _STEP_DEFAULTS[name])) for raw in raw_steps} <= allowed:
+            return False
+    return True
+
+
+def _unvalidated_steps(raw_steps: list[dict[str, Any]]) -> list[Step]:
+    """Steps from raw dicts `_plain_steps` accepted, built as validation would build them, without its cost."""
+    new, set_attr = Step.__new__, object.__setattr__
+    steps = []
+    for index, raw in enumerate(raw_steps):
+        fields = _STEP_TEMPLATE.copy()
+        fields.update(raw)
+        fields["index"] = index
+        step = new(Step)
+        set_attr(step, "__dict__", fields)
+        set_attr(step, "__pydantic_fields_set__", {"index", *raw})
+        set_attr(step, "__pydantic_extra__", None)
+        set_attr(step, "__pydantic_private__", None)
+        steps.append(step)
     return steps
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,6 +94,8 @@ _STEP_COLUMNS = [
 ]
 _STEP_SCHEMA = pa.schema(_STEP_COLUMNS)
 _STEP_FIELDS = [name for name, _ in _STEP_COLUMNS[2:]]  # Step attribute names after trace_id, idx
+_STEP_ROW = attrgetter("index", *(name if name != "ts" else "timestamp" for name in _STEP_FIELDS))
+"""A step's stored fields, in `_STEP_COLUMNS` order after `trace_id`."""
 
 
 class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, StoreBase):
@@ -556,14 +559,17 @@ def _require_unique_ids(traces: Sequence[Trace]) -> None:
 
 
 def _steps_table(traces: list[Trace]) -> pa.Table:
-    columns: dict[str, list[Any]] = {name: [] for name, _ in _STEP_COLUMNS}
-    for trace in traces:
-        for step in trace.steps:
-            columns["trace_id"].append(trace.id)
-            columns["idx"].append(step.index)
-            for field in _STEP_FIELDS:
-                columns[field].append(getattr(step, field if field != "ts" else "timestamp"))
-    return pa.table(columns, schema=_STEP_SCHEMA)
+    """The steps of `traces` as one Arrow table: each step's fields read in one C call, then transposed.
+
+    A per-field loop over every step (`getattr` 13 times a step) cost as much as parsing the steps' JSON.
+    """
+    rows = [(trace.id, *_STEP_ROW(step)) for trace in traces for step in trace.steps]
+    if not rows:
+        return _STEP_SCHEMA.empty_table()
+    columns = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(column, type) for column, (_, type) in zip(columns, _STEP_COLUMNS, strict=True)], schema=_STEP_SCHEMA
+    )
 
 
 def _verdicts_table(annotations: list[Annotation]) -> pa.Table:
