@@ -149,9 +149,16 @@ def pair_tool_calls(steps: list[Step]) -> None:
             open_calls[step.call_id] = step.index
         elif step.kind == "tool_result" and step.call_id in open_calls:
             call = steps[open_calls.pop(step.call_id)]
-            call.pair_index, step.pair_index = step.index, call.index
+            _set_field(call, "pair_index", step.index)
+            _set_field(step, "pair_index", call.index)
             if step.tool_name is None:
-                step.tool_name = call.tool_name
+                _set_field(step, "tool_name", call.tool_name)
+
+
+def _set_field(step: Step, name: str, value: Any) -> None:
+    """`step.<name> = value` as pydantic does it for a model without assignment validation, minus its dispatch."""
+    step.__dict__[name] = value
+    step.__pydantic_fields_set__.add(name)
 
 
 def make_steps(raw_steps: list[dict[str, Any]]) -> list[Step]:
