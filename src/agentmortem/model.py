@@ -183,6 +183,7 @@ _STEP_TEMPLATE: dict[str, Any] = {name: _STEP_DEFAULTS.get(name) for name in Ste
 """Every field in declaration order with its default: a step's `__dict__` as validation lays it out."""
 _STEP_KINDS = frozenset(get_args(StepKind))
 _PLAIN_TYPES: dict[str, frozenset[type]] = {
+    "kind": frozenset({str}),
     "role": frozenset({str, type(None)}),
     "agent": frozenset({str, type(None)}),
     "content": frozenset({str}),
@@ -196,38 +197,43 @@ _PLAIN_TYPES: dict[str, frozenset[type]] = {
     "output_tokens": frozenset({int, type(None)}),
     "source_type": frozenset({str, type(None)}),
 }
-"""Exact types a step field may hold to be taken as is: what validation would return unchanged."""
-_RAW_FIELDS = frozenset(_PLAIN_TYPES) | {"kind"}
+"""Exact types a raw step field may hold to be taken as is: what validation would return unchanged."""
 
 
 def _plain_steps(raw_steps: list[dict[str, Any]]) -> bool:
     """Whether validating these raw steps would change nothing: known fields only, each of its exact type.
 
-    Checked column by column over the whole trace (a set of types per field), not step by step.
+    One pass over all the fields of the trace's steps, then one over their kinds; any surprise (an unknown
+    field, a value pydantic would coerce or refuse, a missing kind) answers False.
     """
-    if not all(type(raw) is dict and raw.keys() <= _RAW_FIELDS for raw in raw_steps):
+    try:
+        return all(type(value) in _PLAIN_TYPES[name] for raw in raw_steps for name, value in raw.items()) and all(
+            raw["kind"] in _STEP_KINDS for raw in raw_steps
+        )
+    except (KeyError, TypeError, AttributeError):  # unknown field, unhashable kind, a step that is no dict
         return False
-    if not {raw.get("kind") for raw in raw_steps} <= _STEP_KINDS:
-        return False
-    for name, allowed in _PLAIN_TYPES.items():
-        if not {type(raw.get(name, _STEP_DEFAULTS[name])) for raw in raw_steps} <= allowed:
-            return False
-    return True
+
+
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+"""The slots every pydantic model instance fills, set through their descriptors (cheaper than setattr by name)."""
 
 
 def _unvalidated_steps(raw_steps: list[dict[str, Any]]) -> list[Step]:
-    """Steps from raw dicts `_plain_steps` accepted, built as validation would build them, without its cost."""
-    new, set_attr = Step.__new__, object.__setattr__
+    """Steps from raw dicts `_plain_steps` accepted, laid out exactly as validation lays them out, without its cost."""
+    new = Step.__new__
     steps = []
     for index, raw in enumerate(raw_steps):
         fields = _STEP_TEMPLATE.copy()
         fields.update(raw)
         fields["index"] = index
         step = new(Step)
-        set_attr(step, "__dict__", fields)
-        set_attr(step, "__pydantic_fields_set__", {"index", *raw})
-        set_attr(step, "__pydantic_extra__", None)
-        set_attr(step, "__pydantic_private__", None)
+        _SET_DICT(step, fields)
+        _SET_FIELDS_SET(step, {"index", *raw})
+        _SET_EXTRA(step, None)
+        _SET_PRIVATE(step, None)
         steps.append(step)
     return steps
 
