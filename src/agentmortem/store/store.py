@@ -289,12 +289,17 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
                 "ingested_at": [now] * len(traces),
             }
         )
-        self.con.register("_new_traces", trace_rows)
-        self.con.execute("INSERT INTO traces SELECT * FROM _new_traces")
-        self.con.unregister("_new_traces")
-        self.con.register("_new_steps", _steps_table(traces))
-        self.con.execute("INSERT INTO steps SELECT * FROM _new_steps")
-        self.con.unregister("_new_steps")
+        self._bulk_insert("traces", trace_rows)
+        self._bulk_insert("steps", _steps_table(traces))
+
+    def _bulk_insert(self, table: str, rows: pa.Table) -> None:
+        """One INSERT of a whole Arrow table, matched by column name: a column `rows` lacks takes its default."""
+        view = f"_new_{table}"
+        self.con.register(view, rows)
+        try:
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
 
     def set_outcomes(self, outcomes: Iterable[tuple[str, Outcome]]) -> int:
         """Set outcomes of stored traces (unknown ids are ignored); returns how many traces were updated."""
@@ -320,9 +325,7 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
                 "warnings": [orjson.dumps(o.warnings).decode() if o.warnings else None for _, o in pairs],
             }
         )
-        self.con.register("_new_outcomes", table)
-        self.con.execute("INSERT INTO outcomes BY NAME SELECT * FROM _new_outcomes")
-        self.con.unregister("_new_outcomes")
+        self._bulk_insert("outcomes", table)
 
     def has_trace(self, trace_id: str) -> bool:
         """True when a trace with this id is stored."""
@@ -472,12 +475,8 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
                 "decisive_mode": pa.array([a.decisive_mode for a in annotations], pa.string()),
             }
         )
-        self.con.register("_new_annotations", rows)
-        self.con.execute("INSERT INTO annotations BY NAME SELECT * FROM _new_annotations")
-        self.con.unregister("_new_annotations")
-        self.con.register("_new_verdicts", _verdicts_table(annotations))
-        self.con.execute("INSERT INTO verdicts BY NAME SELECT * FROM _new_verdicts")
-        self.con.unregister("_new_verdicts")
+        self._bulk_insert("annotations", rows)
+        self._bulk_insert("verdicts", _verdicts_table(annotations))
 
     def get_annotations(
         self, *, annotator: str | None = None, trace_ids: Sequence[str] | None = None
