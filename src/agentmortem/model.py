@@ -241,7 +241,7 @@ def trusted(cls: type[_Model], fields: dict[str, Any]) -> _Model:
         if name in fields:
             values[name] = fields[name]
         else:
-            values[name] = factory() if factory is not None else default  # type: ignore[call-arg]
+            values[name] = factory() if factory is not None else default
     model = cls.__new__(cls)
     _SET_DICT(model, values)
     _SET_FIELDS_SET(model, set(fields))
