@@ -6,6 +6,7 @@ verdicts) is stored whole or not at all. Bulk writes go through Arrow tables, ne
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from agentmortem.store.base import (
 )
 from agentmortem.store.calibration import CalibrationQueries
 from agentmortem.store.llm_cache import LLMCache
-from agentmortem.store.migrations import MIGRATIONS
+from agentmortem.store.migrations import MIGRATIONS, Progress
 from agentmortem.store.parquet import PARQUET_LAYOUT, ParquetExport
 from agentmortem.store.signatures import SignatureQueries
 
@@ -98,13 +99,17 @@ _STEP_FIELDS = [name for name, _ in _STEP_COLUMNS[2:]]  # Step attribute names a
 class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, StoreBase):
     """A DuckDB file holding traces, steps, outcomes and annotations. Migrations run when it opens."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, read_only: bool = False, progress: Progress | None = None
+    ) -> None:
         """Open (or, unless `read_only`, create) the store; StoreError naming the path when that fails.
 
         `read_only` never creates or writes anything (see `store.base.connect`). A store from an older
         agentmortem opened read-only is brought up to date first when it can be written, and refused when not.
+        Long migrations report each stage to `progress` (default: the `agentmortem.store` logger, at INFO).
         """
         self.path = str(path) if path is not None else default_db_path()
+        self._progress = progress or _log_progress
         self.con = connect(self.path, read_only=read_only)
         if not read_only:
             self._migrate()
@@ -140,11 +145,14 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
     def _migrate(self) -> None:
         self.con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
         done = set(self.applied_migrations())
-        for name, sql in MIGRATIONS:
+        for name, step in MIGRATIONS:
             if name in done:
                 continue
             with self._transaction():
-                self.con.execute(sql)
+                if isinstance(step, str):
+                    self.con.execute(step)
+                else:
+                    step(self.con, self._progress)
                 self.con.execute("INSERT INTO _migrations VALUES (?, ?)", [name, utc_now()])
 
     def _pending_migrations(self) -> list[str]:
@@ -158,7 +166,7 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
 
     def _upgrade_then_reopen(self, pending: list[str]) -> None:
         try:
-            Store(self.path).close()
+            Store(self.path, progress=self._progress).close()
         except StoreInUseError:
             raise
         except StoreError as exc:
@@ -287,11 +295,28 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             }
         )
         self.con.register("_new_traces", trace_rows)
-        self.con.execute("INSERT INTO traces SELECT * FROM _new_traces")
+        # Each new trace draws its integer key from the column's DEFAULT (migration 012); its steps carry it.
+        keyed = self.con.execute("INSERT INTO traces BY NAME SELECT * FROM _new_traces RETURNING id, trace_key")
+        keys = keyed.fetchall()
         self.con.unregister("_new_traces")
+        self.con.register("_new_keys", pa.table({"id": [k[0] for k in keys], "trace_key": [k[1] for k in keys]}))
         self.con.register("_new_steps", _steps_table(traces))
-        self.con.execute("INSERT INTO steps SELECT * FROM _new_steps")
+        self.con.execute(
+            "INSERT INTO steps BY NAME SELECT s.*, k.trace_key FROM _new_steps s JOIN _new_keys k ON k.id = s.trace_id"
+        )
         self.con.unregister("_new_steps")
+        self._adopt_orphans()
+        self.con.unregister("_new_keys")
+
+    def _adopt_orphans(self) -> None:
+        """Give annotations stored before their trace (so without a key) the key of the trace now in `_new_keys`."""
+        if not self.con.execute("SELECT count(*) FROM annotations WHERE trace_key IS NULL").fetchall()[0][0]:
+            return
+        for table in ("annotations", "verdicts"):
+            self.con.execute(
+                f"""UPDATE {table} SET trace_key = k.trace_key FROM _new_keys k
+                    WHERE {table}.trace_key IS NULL AND {table}.trace_id = k.id"""
+            )
 
     def set_outcomes(self, outcomes: Iterable[tuple[str, Outcome]]) -> int:
         """Set outcomes of stored traces (unknown ids are ignored); returns how many traces were updated."""
@@ -318,7 +343,10 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             }
         )
         self.con.register("_new_outcomes", table)
-        self.con.execute("INSERT INTO outcomes BY NAME SELECT * FROM _new_outcomes")
+        self.con.execute(
+            """INSERT INTO outcomes BY NAME SELECT n.*, t.trace_key FROM _new_outcomes n
+               LEFT JOIN traces t ON t.id = n.trace_id"""
+        )
         self.con.unregister("_new_outcomes")
 
     def has_trace(self, trace_id: str) -> bool:
@@ -470,10 +498,17 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             }
         )
         self.con.register("_new_annotations", rows)
-        self.con.execute("INSERT INTO annotations BY NAME SELECT * FROM _new_annotations")
+        # The trace's integer key (migration 012) rides along; NULL for a trace not stored (yet, see _adopt_orphans).
+        self.con.execute(
+            """INSERT INTO annotations BY NAME SELECT n.*, t.trace_key FROM _new_annotations n
+               LEFT JOIN traces t ON t.id = n.trace_id"""
+        )
         self.con.unregister("_new_annotations")
         self.con.register("_new_verdicts", _verdicts_table(annotations))
-        self.con.execute("INSERT INTO verdicts BY NAME SELECT * FROM _new_verdicts")
+        self.con.execute(
+            """INSERT INTO verdicts BY NAME SELECT v.*, t.trace_key FROM _new_verdicts v
+               LEFT JOIN traces t ON t.id = v.trace_id"""
+        )
         self.con.unregister("_new_verdicts")
 
     def get_annotations(
@@ -544,6 +579,10 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
         if not re.fullmatch(r"\d+(\.\d+)? ?[KMGT]i?B", limit):
             raise StoreError(f"{self.path}: invalid memory limit {limit!r} (expected e.g. '512MB' or '1.5 GiB')")
         self.con.execute(f"SET memory_limit = '{limit}'")
+
+
+def _log_progress(message: str) -> None:
+    logging.getLogger("agentmortem.store").info("%s: %s", "migration", message)
 
 
 def _require_unique_ids(traces: Sequence[Trace]) -> None:
