@@ -93,6 +93,7 @@ _STEP_COLUMNS = [
     ("source_type", pa.string()),
 ]
 _STEP_SCHEMA = pa.schema(_STEP_COLUMNS)
+_ID_LOOKUP_CHUNK = 1000  # ids per IN list of parameters: DuckDB answers such a list from the index up to 2048
 _STEP_FIELDS = [name for name, _ in _STEP_COLUMNS[2:]]  # Step attribute names after trace_id, idx
 
 
@@ -403,24 +404,42 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             yield from self._load_traces(all_ids[start : start + batch_size])
 
     def _load_traces(self, ids: list[str]) -> list[Trace]:
-        rows = self.con.execute(
-            """SELECT t.id, t.fingerprint, t.schema_version, t.source_format, t.source_path, t.model,
-                      t.agent_system, t.benchmark, t.task, t.metadata, o.success, o.score, o.source, o.metrics,
-                      o.warnings
-               FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id
-               WHERE t.id IN (SELECT unnest(?::VARCHAR[])) ORDER BY t.id""",
-            [ids],
-        ).fetchall()
-        steps = self._load_steps(ids)
-        return [_trace_from_row(row, steps.get(row[0], [])) for row in rows]
+        # By id through the primary-key index (an IN list of parameters uses it), then outcomes and steps by the
+        # integer key: the steps scan reads one integer column and fetches only the matching rows.
+        heads = self._traces_by_id(ids)
+        keys = [row[-1] for row in heads]
+        outcomes = {
+            row[0]: row[1:]
+            for row in self.con.execute(
+                """SELECT trace_key, success, score, source, metrics, warnings FROM outcomes
+                   WHERE trace_key IN (SELECT unnest(?::BIGINT[]))""",
+                [keys],
+            ).fetchall()
+        }
+        steps = self._load_steps(keys)
+        empty = (None, None, None, None, None)
+        return [_trace_from_row(row[:-1] + outcomes.get(row[-1], empty), steps.get(row[-1], [])) for row in heads]
 
-    def _load_steps(self, ids: list[str]) -> dict[str, list[Step]]:
-        cols = ", ".join(name for name, _ in _STEP_COLUMNS)
+    def _traces_by_id(self, ids: list[str]) -> list[tuple[Any, ...]]:
+        """Head columns and trace_key (last) of the stored traces among `ids`, in id order."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), _ID_LOOKUP_CHUNK):
+            chunk = ids[start : start + _ID_LOOKUP_CHUNK]
+            rows += self.con.execute(
+                f"""SELECT id, fingerprint, schema_version, source_format, source_path, model, agent_system,
+                           benchmark, task, metadata, trace_key
+                    FROM traces WHERE id IN ({", ".join("?" * len(chunk))})""",
+                chunk,
+            ).fetchall()
+        return sorted(rows, key=lambda row: row[0])
+
+    def _load_steps(self, keys: list[int]) -> dict[int, list[Step]]:
+        cols = ", ".join(["trace_key", *(name for name, _ in _STEP_COLUMNS[1:])])
         rows = self.con.execute(
-            f"SELECT {cols} FROM steps WHERE trace_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY trace_id, idx",
-            [ids],
+            f"SELECT {cols} FROM steps WHERE trace_key IN (SELECT unnest(?::BIGINT[])) ORDER BY trace_key, idx",
+            [keys],
         ).fetchall()
-        by_trace: dict[str, list[Step]] = {}
+        by_trace: dict[int, list[Step]] = {}
         for trace_id, index, *values in rows:
             fields = dict(zip(_STEP_FIELDS, values, strict=True))
             fields["timestamp"] = fields.pop("ts")
@@ -512,10 +531,13 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
         self.con.unregister("_new_verdicts")
 
     def get_annotations(
-        self, *, annotator: str | None = None, trace_ids: Sequence[str] | None = None
+        self, *, annotator: str | None = None, trace_ids: Sequence[str] | None = None, present_only: bool = False
     ) -> list[Annotation]:
-        """Stored annotations, filtered by annotator and/or trace ids, ordered by trace id then annotator."""
-        where, params = _annotation_filter(annotator, trace_ids)
+        """Stored annotations, filtered by annotator and/or trace ids, ordered by trace id then annotator.
+
+        `present_only` keeps only the verdicts that found their mode (what a drill-down shows).
+        """
+        where, params = self._annotation_filter(annotator, trace_ids)
         heads = self.con.execute(
             f"""SELECT trace_id, annotator, annotator_kind, annotator_version, taxonomy, taxonomy_version, status,
                        error, summary, task_completed, created_at, usage, decisive_step, decisive_agent, decisive_mode
@@ -524,13 +546,33 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
         ).fetchall()
         verdict_rows = self.con.execute(
             f"""SELECT trace_id, annotator, mode_id, present, confidence, evidence, explanation, flags, agent
-                FROM verdicts a {where} ORDER BY trace_id, annotator, mode_id""",
+                FROM verdicts a {where} {"AND present" if present_only else ""}
+                ORDER BY trace_id, annotator, mode_id""",
             params,
         ).fetchall()
         verdicts: dict[tuple[str, str], list[ModeVerdict]] = {}
         for row in verdict_rows:
             verdicts.setdefault((row[0], row[1]), []).append(_verdict_from_row(row))
         return [_annotation_from_row(head, verdicts.get((head[0], head[1]), [])) for head in heads]
+
+    def _annotation_filter(self, annotator: str | None, trace_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
+        # Trace ids become integer keys (through the traces' index), so the verdicts scan compares integers; ids
+        # of no stored trace are matched by text, for annotations stored before (or without) their trace.
+        clauses: list[str] = ["TRUE"]
+        params: list[Any] = []
+        if annotator is not None:
+            clauses.append("a.annotator = ?")
+            params.append(annotator)
+        if trace_ids is not None:
+            heads = self._traces_by_id(list(trace_ids))
+            stored = {row[0] for row in heads}
+            missing = [trace_id for trace_id in trace_ids if trace_id not in stored]
+            clauses.append(
+                "(a.trace_key IN (SELECT unnest(?::BIGINT[]))"
+                + (" OR a.trace_id IN (SELECT unnest(?::VARCHAR[])))" if missing else ")")
+            )
+            params += [[row[-1] for row in heads], *([missing] if missing else [])]
+        return "WHERE " + " AND ".join(clauses), params
 
     def annotated_trace_ids(self, annotator: str, *, status: str | None = "ok") -> set[str]:
         """Ids of traces holding an annotation by `annotator` (with the given status; None for any)."""
@@ -543,12 +585,26 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
 
     def annotators(self) -> list[AnnotatorSummary]:
         """Every annotator in the store with its counts."""
+        # Present verdicts are counted from the per-annotation facts (one bit per present mode, migration 004);
+        # only annotations without facts (past 62 modes, an old export) are counted from their verdict rows.
         rows = self.con.execute(
             """SELECT a.annotator, any_value(a.annotator_kind), count(*), count(*) FILTER (WHERE a.status = 'failed'),
-                      coalesce((SELECT count(*) FROM verdicts v WHERE v.annotator = a.annotator AND v.present), 0)
+                      coalesce(sum(bit_count(a.present_bits)), 0), count(*) FILTER (WHERE a.present_bits IS NULL)
                FROM annotations a GROUP BY a.annotator ORDER BY a.annotator"""
         ).fetchall()
-        return [AnnotatorSummary(*row) for row in rows]
+        unfacted = [row[0] for row in rows if row[5]]
+        counted = dict(
+            self.con.execute(
+                """SELECT v.annotator, count(*) FROM verdicts v
+                   JOIN annotations a ON a.trace_id = v.trace_id AND a.annotator = v.annotator
+                   WHERE a.present_bits IS NULL AND v.present AND v.annotator IN (SELECT unnest(?::VARCHAR[]))
+                   GROUP BY v.annotator""",
+                [unfacted],
+            ).fetchall()
+            if unfacted
+            else []
+        )
+        return [AnnotatorSummary(r[0], r[1], r[2], r[3], int(r[4]) + counted.get(r[0], 0)) for r in rows]
 
     @classmethod
     def from_parquet(cls, directory: str | Path) -> Store:
@@ -669,18 +725,6 @@ def _facts_columns(annotations: list[Annotation]) -> dict[str, pa.Array]:
         "known_bits": pa.array([f and f[2] for f in facts], pa.int64()),
         "located": pa.array([f and f[3] for f in facts], pa.list_(pa.int64())),
     }
-
-
-def _annotation_filter(annotator: str | None, trace_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if annotator is not None:
-        clauses.append("a.annotator = ?")
-        params.append(annotator)
-    if trace_ids is not None:
-        clauses.append("a.trace_id IN (SELECT unnest(?::VARCHAR[]))")
-        params.append(list(trace_ids))
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _trace_from_row(row: tuple[Any, ...], steps: list[Step]) -> Trace:
