@@ -126,23 +126,22 @@ class SignatureSession:
         self._store.con.register("_am_fatal", pa.table({"grp": groups, "ranks": ranks}))
         step = STEP_OF_SQL.format("l")
         try:
-            rows = self._store.con.execute(
-                # Per failed trace the earliest located fatal mode, ties to the stronger one: the key packs the step
-                # (shifted to be non-negative) above the mode's rank, so one min() picks both. Then per group and
-                # root rank the count, and per group (rank NULL) the count and the median position.
+            picked = self._store.con.execute(
+                # Per cascade shape (traces with the same located modes) the earliest located fatal mode, ties to
+                # the stronger one: the key packs the step (shifted to be non-negative) above the mode's rank, so
+                # one min() picks both. Then per group, root rank and relative position the traces.
                 f"""WITH picked AS (
-                       SELECT p.grp, p.n_steps, list_min(list_transform(p.located, lambda l:
+                       SELECT s.grp, s.n_steps, s.w, list_min(list_transform(s.located, lambda l:
                                   CASE WHEN f.ranks[(l >> 32) + 1] IS NOT NULL
                                        THEN ({step} + 2147483648) * 64 + f.ranks[(l >> 32) + 1] END)) AS k
-                       FROM _am_per_trace p JOIN _am_fatal f ON f.grp = p.grp
-                       WHERE p.status = 'ok' AND len(p.located) > 0 AND {_POPULATION})
-                   SELECT grp, k % 64 AS rank, count(*),
-                          median(least(1.0, (k // 64 - 2147483648)::DOUBLE / greatest(n_steps - 1, 1)))
-                   FROM picked WHERE k IS NOT NULL GROUP BY GROUPING SETS ((grp, rank), (grp))""",
-                {"groups": self._no_outcome},
+                       FROM _am_shapes s JOIN _am_fatal f ON f.grp = s.grp)
+                   SELECT grp, k % 64 AS rank,
+                          least(1.0, (k // 64 - 2147483648)::DOUBLE / greatest(n_steps - 1, 1)) AS position, sum(w)
+                   FROM picked WHERE k IS NOT NULL GROUP BY ALL"""
             ).fetchall()
         finally:
             self._store.con.unregister("_am_fatal")
+        rows = _decisive_aggregates(picked)
         rows = [(g, None if rank is None else fatal[g][rank], n, median) for g, rank, n, median in rows]
         return _decisive_rows(self._n, rows)
 
@@ -235,7 +234,7 @@ class SignatureQueries(StoreBase):
             self._signature_per_trace(annotator, mode_ids, group_column, group_key)
             yield SignatureSession(self, len(mode_ids), *_group_sql(group_column, group_key))
         finally:
-            self.con.execute("DROP TABLE IF EXISTS _am_per_trace")
+            self.con.execute("DROP TABLE IF EXISTS _am_per_trace; DROP TABLE IF EXISTS _am_shapes")
             self.con.unregister("_am_modes")
 
     def _signature_per_trace(
@@ -290,31 +289,36 @@ class SignatureQueries(StoreBase):
     def _signature_cascade(
         self, n: int, no_outcome_groups: list[str], counts: dict[str, tuple[int, int]]
     ) -> list[CascadeRow]:
-        groups = {"groups": no_outcome_groups}
         step = STEP_OF_SQL.format
-        where = f"p.status = 'ok' AND len(p.located) > 0 AND {_POPULATION}"
+        self.con.execute(
+            # The cascade population's traces with a located mode, folded into shapes: traces of one group with the
+            # same step count and the same located modes and steps weigh as one row (a few per cent of the traces).
+            f"""CREATE OR REPLACE TEMP TABLE _am_shapes AS
+                SELECT p.grp, p.n_steps, p.located, count(*) AS w FROM _am_per_trace p
+                WHERE p.status = 'ok' AND len(p.located) > 0 AND {_POPULATION} GROUP BY ALL""",
+            {"groups": no_outcome_groups},
+        )
         per_mode = self.con.execute(
             # Per located mode of a trace (`located` holds each mode once): count, mean relative position, and
             # whether it is at the trace's earliest located step (a root).
-            f"""SELECT grp, l >> 32 AS bit, count(*), avg(least(1.0, {step("l")}::DOUBLE / greatest(n_steps - 1, 1))),
-                       count(*) FILTER (WHERE {step("l")} = root)
-                FROM (SELECT p.grp, p.n_steps, unnest(p.located) AS l,
-                             list_min(list_transform(p.located, lambda x: {step("x")})) AS root
-                      FROM _am_per_trace p WHERE {where})
-                GROUP BY grp, bit""",
-            groups,
+            f"""SELECT grp, l >> 32 AS bit, sum(w),
+                       sum(w * least(1.0, {step("l")}::DOUBLE / greatest(n_steps - 1, 1))) / sum(w),
+                       coalesce(sum(w) FILTER (WHERE {step("l")} = root), 0)
+                FROM (SELECT grp, n_steps, w, unnest(located) AS l,
+                             list_min(list_transform(located, lambda x: {step("x")})) AS root
+                      FROM _am_shapes)
+                GROUP BY grp, bit"""
         ).fetchall()
         pairs = self.con.execute(
-            # Precedence without a self-join: per trace, the pairs (i, j) of its located modes with i's step before
-            # j's, packed as i * 64 + j, counted per group.
-            f"""SELECT grp, pair // 64, pair % 64, count(*)
-                FROM (SELECT p.grp, unnest(list_filter(flatten(list_transform(p.located, lambda x:
-                             list_transform(p.located, lambda y: CASE WHEN {step("x")} < {step("y")}
-                                                                  THEN (x >> 32) * 64 + (y >> 32) END))),
+            # Precedence without a self-join: per shape, the pairs (i, j) of its located modes with i's step before
+            # j's, packed as i * 64 + j, weighed by the shape's traces.
+            f"""SELECT grp, pair // 64, pair % 64, sum(w)
+                FROM (SELECT grp, w, unnest(list_filter(flatten(list_transform(located, lambda x:
+                             list_transform(located, lambda y: CASE WHEN {step("x")} < {step("y")}
+                                                                THEN (x >> 32) * 64 + (y >> 32) END))),
                              lambda q: q IS NOT NULL)) AS pair
-                      FROM _am_per_trace p WHERE {where} AND len(p.located) > 1)
-                GROUP BY ALL""",
-            groups,
+                      FROM _am_shapes WHERE len(located) > 1)
+                GROUP BY ALL"""
         ).fetchall()
         count_rows = [(group, *counts.get(group, (0, 0))) for group in sorted(counts)]
         return _cascade_rows(n, set(no_outcome_groups), count_rows, per_mode, pairs)
@@ -328,35 +332,64 @@ class SignatureQueries(StoreBase):
         if limit <= 0 or not masks:
             return []
         cutoffs = _drilldown_cutoffs(masks, limit)
-        self.con.register(
-            "_am_cut",
-            pa.table(
-                {"grp": list(cutoffs), "c": [c for c, _ in cutoffs.values()], "m": [m for _, m in cutoffs.values()]}
-            ),
-        )
-        try:
-            rows = self.con.execute(
-                """WITH p AS (
-                       SELECT p.trace_key, p.grp, p.cls, CASE p.cls WHEN 'f' THEN 0 WHEN 'u' THEN 1 ELSE 2 END AS c,
-                              -bit_count(p.present_mask) AS m
-                       FROM _am_per_trace p JOIN _am_cut x ON x.grp = p.grp
-                       WHERE p.status = 'ok' AND (c < x.c OR (c = x.c AND m <= x.m)))
-                   SELECT p.grp, min_by({'id': t.id, 'cls': p.cls}, {'c': p.c, 'm': p.m, 'id': t.id}, $limit)
-                   FROM p JOIN traces t ON t.trace_key = p.trace_key GROUP BY p.grp ORDER BY p.grp""",
-                {"limit": limit},
-            ).fetchall()
-        finally:
-            self.con.unregister("_am_cut")
-        return [(pick["id"], grp, pick["cls"]) for grp, picked in rows for pick in picked]
-
-    def signature_baseline_scan(self, annotator: str) -> list[tuple[str, int, int]]:
-        """Per mode: (mode_id, verdicts, present) in one aggregate scan; the yardstick of benchmarks/report_scale."""
-        rows = self.con.execute(
-            """SELECT mode_id, count(present), count(*) FILTER (WHERE present) FROM verdicts
-               WHERE annotator = ? GROUP BY mode_id ORDER BY mode_id""",
-            [annotator],
+        fewest = min(-m for _, m in cutoffs.values())
+        candidates = self.con.execute(
+            """SELECT trace_key, grp, cls, bit_count(present_mask) FROM _am_per_trace
+               WHERE status = 'ok' AND bit_count(present_mask) >= $fewest""",
+            {"fewest": fewest},
         ).fetchall()
-        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+        placed = [
+            (_CLASS_RANK.get(cls, 1), -modes, key, grp, cls)
+            for key, grp, cls, modes in candidates
+            if grp in cutoffs and (_CLASS_RANK.get(cls, 1), -modes) <= cutoffs[grp]
+        ]
+        ids = dict(
+            self.con.execute(
+                "SELECT trace_key, id FROM traces WHERE trace_key IN (SELECT unnest(?::BIGINT[]))",
+                [[p[2] for p in placed]],
+            ).fetchall()
+        )
+        # Python orders text as DuckDB does (by code point), so ties go to the same ids as an ORDER BY would give.
+        ranked = sorted((grp, c, m, ids[key], cls) for c, m, key, grp, cls in placed)
+        picks: list[tuple[str, str, str]] = []
+        taken: dict[str, int] = {}
+        for grp, _c, _m, trace_id, cls in ranked:
+            if taken.get(grp, 0) < limit:
+                taken[grp] = taken.get(grp, 0) + 1
+                picks.append((trace_id, grp, cls))
+        return picks
+
+
+def _decisive_aggregates(picked: list[tuple[Any, ...]]) -> list[tuple[str, int | None, int, float | None]]:
+    """Per (group, root rank) the traces, and per group (rank None) the traces and the median relative position.
+
+    From (group, rank, position, traces) rows; the median is DuckDB's (the middle value, or the mean of the two
+    middle ones).
+    """
+    per_rank: dict[tuple[str, int], int] = {}
+    positions: dict[str, list[tuple[float, int]]] = {}
+    for grp, rank, position, traces in picked:
+        per_rank[(grp, int(rank))] = per_rank.get((grp, int(rank)), 0) + int(traces)
+        positions.setdefault(grp, []).append((float(position), int(traces)))
+    rows: list[tuple[str, int | None, int, float | None]] = [(g, r, n, None) for (g, r), n in per_rank.items()]
+    for grp, weighted in positions.items():
+        total = sum(w for _, w in weighted)
+        rows.append((grp, None, total, _weighted_median(weighted, total)))
+    return rows
+
+
+def _weighted_median(weighted: list[tuple[float, int]], total: int) -> float:
+    ordered = sorted(weighted)
+    lower, upper = (total - 1) // 2, total // 2
+    values: dict[int, float] = {}
+    seen = 0
+    for value, weight in ordered:
+        for index in (lower, upper):
+            if seen <= index < seen + weight:
+                values[index] = value
+        seen += weight
+    low, high = values[lower], values[upper]
+    return low + (high - low) * 0.5
 
 
 _VERDICT_FACTS = (
