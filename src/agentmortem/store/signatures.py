@@ -359,6 +359,15 @@ class SignatureQueries(StoreBase):
                 picks.append((trace_id, grp, cls))
         return picks
 
+    def signature_baseline_scan(self, annotator: str) -> list[tuple[str, int, int]]:
+        """Per mode: (mode_id, verdicts, present) in one aggregate scan; the yardstick of benchmarks/report_scale."""
+        rows = self.con.execute(
+            """SELECT mode_id, count(present), count(*) FILTER (WHERE present) FROM verdicts
+               WHERE annotator = ? GROUP BY mode_id ORDER BY mode_id""",
+            [annotator],
+        ).fetchall()
+        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
 
 def _decisive_aggregates(picked: list[tuple[Any, ...]]) -> list[tuple[str, int | None, int, float | None]]:
     """Per (group, root rank) the traces, and per group (rank None) the traces and the median relative position.
