@@ -84,8 +84,10 @@ def test_basic_session_mapping_decisions() -> None:
     assert [s.content for s in trace.steps if s.role == "user" and s.kind == "message"] == ["Why does checkout fail?"]
     assert sum(1 for s in trace.steps if "OOMKilled: its memory" in s.content) == 1
     assert kinds[:2] == ["system", "system"]  # developer prompt and environment context are harness context
-    assert trace.steps[10].input_tokens == 900 and trace.steps[10].output_tokens == 60
-    assert [s.index for s in trace.steps if s.is_error] == [5, 14, 16]
+    # The one token_count with info is folded into the MCP call before it (step 8), not a step of its own.
+    assert (trace.steps[8].kind, trace.steps[8].input_tokens, trace.steps[8].output_tokens) == ("tool_call", 900, 60)
+    assert "event_msg/token_count" not in {s.source_type for s in trace.steps}
+    assert [s.index for s in trace.steps if s.is_error] == [5, 13, 15]
     assert trace.metadata["codex"]["turns"] == 2
     assert trace.metadata["codex"]["skipped"]["event_msg/token_count(null)"] == 1
 
@@ -162,9 +164,7 @@ def expected_from_raw(path: Path) -> list[tuple[Any, ...]]:
             expected.append(("tool_call", "assistant", payload["name"], payload["call_id"], payload["arguments"]))
         elif kind == "response_item" and ptype == "function_call_output":
             expected.append(("tool_result", "tool", None, payload["call_id"], None))
-        elif kind == "event_msg" and ptype == "token_count" and payload["info"] is not None:
-            expected.append(("event", None, None, None, None))
-    return expected
+    return expected  # token_count rows are folded into model steps, never steps of their own
 
 
 @pytest.fixture(scope="module")
@@ -194,12 +194,20 @@ def test_real_run_identity(real_trace: Trace) -> None:
 
 def test_real_run_exact_counts(real_trace: Trace) -> None:
     # 119 rows: 1 session_meta + 29 turn_context (not steps) + 6 messages + 25 calls + 25 outputs
-    # + 4 event_msg user_message (mirrors, dropped) + 29 token_count of which 28 carry info=null (dropped).
+    # + 4 event_msg user_message (mirrors, dropped) + 29 token_count of which 28 carry info=null (dropped) and
+    # the last (row 119, all-zero last-call usage) is folded into the last tool call: before folding it was step 56.
     counts: dict[str, int] = {}
     for step in real_trace.steps:
         counts[step.kind] = counts.get(step.kind, 0) + 1
-    assert len(real_trace.steps) == 57
-    assert counts == {"system": 2, "message": 4, "tool_call": 25, "tool_result": 25, "event": 1}
+    assert len(real_trace.steps) == 56
+    assert counts == {"system": 2, "message": 4, "tool_call": 25, "tool_result": 25}
+    assert (real_trace.steps[54].kind, real_trace.steps[54].input_tokens, real_trace.steps[54].output_tokens) == (
+        "tool_call", 0, 0,
+    )  # fmt: skip
+    codex = real_trace.metadata["codex"]
+    assert codex["token_counts"] == {"folded": 1, "merged": 0, "kept_as_steps": 0}
+    assert codex["skipped"]["event_msg/token_count(null)"] == 28
+    assert codex["output_forms"] == {"content-list": 2, "exec-json": 19, "refusal": 4}
     assert real_trace.metadata["codex"]["turns"] == 29
 
 
@@ -272,7 +280,7 @@ def test_truncated_last_line_keeps_the_rest(tmp_path: Path) -> None:
     path.write_bytes(data[: len(data) - 40])  # cut inside row 30 (task_complete)
     traces, errors = read(path)
     assert [(e.line, e.reason.split(":")[0]) for e in errors] == [(30, "invalid JSON (truncated or corrupt row)")]
-    assert len(traces[0].steps) == 18 and traces[0].steps[-1].source_type == "compacted"
+    assert len(traces[0].steps) == 17 and traces[0].steps[-1].source_type == "compacted"
 
 
 def test_bad_row_in_the_middle(tmp_path: Path) -> None:
@@ -284,7 +292,7 @@ def test_bad_row_in_the_middle(tmp_path: Path) -> None:
     traces, errors = read(path)
     assert [e.line for e in errors] == [4, 6]
     assert str(errors[0]).startswith(f"{path}:4: not a Codex rollout row")
-    assert len(traces[0].steps) == 18  # the user message on line 4 is gone, nothing else
+    assert len(traces[0].steps) == 17  # the user message on line 4 is gone, nothing else
 
 
 def test_non_utf8_bytes_are_replaced(tmp_path: Path) -> None:

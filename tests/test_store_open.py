@@ -216,3 +216,20 @@ def test_store_in_use_is_its_own_error(held_store: tuple[Path, int]) -> None:
     path, pid = held_store
     with pytest.raises(StoreInUseError, match=f"pid {pid}"):
         Store(path)
+
+
+@pytest.mark.parametrize("db_args", [["--db", "missing.duckdb"], ["--db=missing.duckdb"]])
+def test_db_after_the_command_is_the_same_option(tmp_path: Path, db_args: list[str]) -> None:
+    """`traces list --db missing.duckdb` (the option after the command, as users type it) names the missing store."""
+    done = subprocess.run([*CLI, "traces", "list", *db_args], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert "missing.duckdb: no store" in done.stderr
+    assert "No such option" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_moving_global_options_keeps_everything_else_in_order() -> None:
+    from agentmortem.cli.main import global_options_first
+
+    args = ["report", "-a", "x", "--db", "s.duckdb", "--json", "--", "--db", "literal"]
+    assert global_options_first(args) == ["--db", "s.duckdb", "report", "-a", "x", "--json", "--", "--db", "literal"]

@@ -3,9 +3,13 @@
 Claude Code writes one JSON Lines file per session (`~/.claude/projects/<project>/<session>.jsonl`). Rows have a
 `type`: `user` and `assistant` rows carry a Messages-API `message` (`role`, `content` string or blocks, `model`,
 `usage`, `id`); `system` rows are harness notices (compaction, hooks, API errors); `summary` rows title the session;
-bookkeeping rows (`file-history-snapshot`, `queue-operation`, …) are counted and skipped. Every row has a `uuid`
-(rows replayed on resume repeat it and are read once), `sessionId`, `timestamp`, and `isSidechain`, true for the
-rows of a sub-agent (Task tool), which also carry an `agentId`.
+bookkeeping rows (`file-history-snapshot`, `queue-operation`, `progress`, …) and row types this reader does not know
+are counted in `metadata["claude"]["ignored_rows"]` and skipped, never a reason to drop the file. Every row has a
+`uuid` (rows replayed on resume repeat it and are read once), `sessionId`, `timestamp`, and `isSidechain`, true for
+the rows of a sub-agent (Task tool), which also carry an `agentId`. Each sub-agent also has a transcript of its own:
+`agent-<agentId>.jsonl` beside the session (Claude Code 2.0.x) or `<session>/subagents/agent-<agentId>.jsonl` with
+an `agent-<agentId>.meta.json` sidecar (`agentType`, …; 2.1.x), kept in `metadata["claude"]["agent_meta"]`. Claude
+Code on the web exports a session as one JSON document `{"loglines": [row, …]}`; its rows are read the same way.
 
 How rows become steps:
 
@@ -13,14 +17,20 @@ How rows become steps:
   tool_call, tool_result → tool_result paired by id. `source_type` is `claude:<row type>` plus the block kind, and
   `claude:user/meta` or `claude:user/compact_summary` for harness-injected user rows.
 - `system` rows → `event` steps (`claude:system/<subtype>`), `is_error` when their level is `error`.
-- Sub-agent rows keep their agent: `agent-<agentId>` (or `sidechain` when no id is given); main-chain rows have none.
+- Sub-agent rows keep their agent: `agent-<agentId>`; a sidechain row without an id is `sidechain` inside a session
+  file and takes the file's name in a sub-agent's own file. Main-chain rows have none.
 - Claude Code splits one API response over several rows that repeat its `usage`; tokens are counted once per
   response id, on its first step. `input_tokens` is the whole prompt: fresh plus cache-creation plus cache-read.
-- Trace id is the `sessionId`; a file holding only one sub-agent's rows gets `<sessionId>/agent-<agentId>`.
+- Trace id is the `sessionId`. A file holding only sub-agent rows is its own trace: `<sessionId>/agent-<agentId>`
+  for one agent with an id, else `<sessionId>/<file name>` (the file's path under the ingest root), so the files of
+  one project folder never collide on the session id. A file of rows with no message at all (only titles or
+  snapshots) is reported, not silently dropped; one of `summary` rows alone is left to `side_files`.
 
 Anthropic Messages: a JSON object with `messages` (and optional `system`, `model`, `id`), a list of messages, or
 JSON Lines of such objects (batch rows nesting them under `params` too); trace id from `id` / `custom_id`, else the
 file name (with the line number for JSON Lines). A file name in an id is the file's path under the ingest root.
+Messages saved from API responses keep what each response says of itself: its `usage` goes on its first step, its
+`model` is counted in `metadata["models"]`; the trace's model is the request's, else the most common response's.
 """
 
 from __future__ import annotations
@@ -31,6 +41,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
+
 from agentmortem.identity import name_after_file
 from agentmortem.model import Trace, make_steps
 from agentmortem.readers.anthropic_blocks import RawStep, content_steps, text_of
@@ -40,8 +52,10 @@ from agentmortem.readers.jsonio import load_records
 _ID_KEYS = ("sessionId", "uuid", "leafUuid", "parentUuid", "messageId")
 _HEAD_ANTHROPIC = ('"tool_use"', '"tool_result"', '"tool_use_id"', '"thinking"', '"stop_reason"', '"anthropic_version"')
 _SYNTHETIC_MODEL = "<synthetic>"
+_UNNAMED_SIDECHAIN = "sidechain"
 _CLAUDE_MODEL = re.compile(r'"model"\s*:\s*"claude')
 _SYSTEM_KEY = re.compile(r'"system"\s*:')
+_LOGLINES = re.compile(r'\{\s*"loglines"\s*:\s*\[')
 
 
 class ClaudeReader:
@@ -57,7 +71,9 @@ class ClaudeReader:
             return 0.0
         if '"sessionId"' in head and ('"parentUuid"' in head or '"isSidechain"' in head):
             return 0.95
-        if '"leafUuid"' in head and '"summary"' in head:
+        if stripped.startswith("{") and _LOGLINES.match(stripped):
+            return 0.95
+        if '"leafUuid"' in head and '"summary"' in head and not _only_summaries(head):
             return 0.9
         if '"messages"' not in head and not (stripped.startswith("[") and '"role"' in head):
             return 0.0
@@ -72,7 +88,7 @@ class ClaudeReader:
             return
         session = _Session(path)
         for line, value in records:
-            if is_code_row(value):
+            if is_code_row(value) or (session.rows and _is_typed_row(value)):
                 session.add_row(value, line, errors)
             elif _request_of(value) is not None:
                 try:
@@ -81,13 +97,30 @@ class ClaudeReader:
                     errors.append(exc)
             else:
                 errors.append(ReadError(path, "neither a Claude Code row nor a Messages object", line=line))
-        if session.steps:
-            yield session.to_trace()
+        yield from session.finish(errors)
+
+
+def _only_summaries(head: str) -> bool:
+    """A head of nothing but `summary` rows: session titles, no conversation (`side_files` notes such a file)."""
+    rows = []
+    for line in head.splitlines():
+        if not line.strip():
+            continue
+        try:
+            rows.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            break  # a row cut off by the head's end
+    return bool(rows) and all(isinstance(row, dict) and row.get("type") == "summary" for row in rows)
 
 
 def _top_level_system(head: str) -> bool:
     """A `"system":` key in an object holding messages: the Messages API's, not a chat-completions role."""
     return head.startswith("{") and _SYSTEM_KEY.search(head) is not None
+
+
+def _is_typed_row(value: Any) -> bool:
+    """A row with a string `type` and no message list: read as a (possibly unknown) Claude Code row."""
+    return isinstance(value, dict) and isinstance(value.get("type"), str) and "messages" not in value
 
 
 def is_code_row(value: Any) -> bool:
@@ -102,18 +135,32 @@ def is_code_row(value: Any) -> bool:
 
 def _document_traces(path: Path, document: Any, errors: list[ReadError]) -> Iterator[Trace]:
     """Traces of a whole-file JSON document: one Messages object, a message list, or Claude Code rows."""
-    if is_code_row(document) or (isinstance(document, list) and document and all(map(is_code_row, document))):
+    rows = _session_rows(document)
+    if rows is not None:
         session = _Session(path)
-        for row in document if isinstance(document, list) else [document]:
-            session.add_row(row, None, errors)
-        if session.steps:
-            yield session.to_trace()
+        for row in rows:
+            if _is_typed_row(row):
+                session.add_row(row, None, errors)
+            else:
+                errors.append(ReadError(path, f"row {session.rows + 1} is not a Claude Code row (no 'type')"))
+        yield from session.finish(errors)
         return
     if isinstance(document, list):
         document = {"messages": document}
     if _request_of(document) is None:
         raise ReadError(path, "not a Claude Code session or an Anthropic Messages object (no 'messages' list)")
     yield messages_trace(path, document, line=None)
+
+
+def _session_rows(document: Any) -> list[Any] | None:
+    """The Claude Code rows of a whole-file document: one row, a list of rows, or a web export's `loglines`."""
+    if isinstance(document, dict) and isinstance(document.get("loglines"), list):
+        return list(document["loglines"])  # Claude Code on the web: {"loglines": [row, ...]}
+    if is_code_row(document):
+        return [document]
+    if isinstance(document, list) and document and all(map(is_code_row, document)):
+        return document
+    return None
 
 
 def _request_of(value: Any) -> dict[str, Any] | None:
@@ -140,25 +187,42 @@ def messages_trace(path: Path, value: dict[str, Any], *, line: int | None) -> Tr
                 "source_type": "anthropic:system",
             }
         )
+    models: Counter[str] = Counter()
     for index, message in enumerate(request["messages"]):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise ReadError(path, f"messages[{index}] is not an object with a 'role'", line=line)
         role = message["role"]
-        raw.extend(content_steps(role, message.get("content"), source=f"anthropic:{role}"))
+        steps = content_steps(role, message.get("content"), source=f"anthropic:{role}")
+        _keep_response_facts(message, steps, models)
+        raw.extend(steps)
     trace_id = value.get("id") or value.get("custom_id")
+    metadata = {k: v for k, v in request.items() if k in ("max_tokens", "temperature", "metadata")}
+    if models:
+        metadata["models"] = dict(sorted(models.items()))  # messages saved from responses name their model
+    request_model = request.get("model") if isinstance(request.get("model"), str) else None
     trace = Trace(
         id=str(trace_id or ""),
         source_format="claude",
         source_path=str(path),
-        model=request.get("model") if isinstance(request.get("model"), str) else None,
+        model=request_model or (models.most_common(1)[0][0] if models else None),
         agent_system=None,
         task=_first_user_text(raw),
-        metadata={k: v for k, v in request.items() if k in ("max_tokens", "temperature", "metadata")},
+        metadata=metadata,
         steps=make_steps(raw),
     )
     if not trace_id:
         name_after_file(trace, path, after=f":{line}" if line is not None else "")
     return trace.with_fingerprint()
+
+
+def _keep_response_facts(message: dict[str, Any], steps: list[RawStep], models: Counter[str]) -> None:
+    """A message saved from a Messages API response keeps its `model` (counted) and `usage` (on its first step)."""
+    model = message.get("model")
+    if isinstance(model, str) and model != _SYNTHETIC_MODEL:
+        models[model] += 1
+    usage = message.get("usage")
+    if steps and isinstance(usage, dict):
+        steps[0]["input_tokens"], steps[0]["output_tokens"] = _usage_tokens(usage)
 
 
 def _first_user_text(raw: list[RawStep]) -> str | None:
@@ -179,9 +243,11 @@ class _Session:
         self.summaries: list[str] = []
         self.agent_ids: set[str] = set()
         self.main_rows = 0
+        self.rows = 0
 
     def add_row(self, row: dict[str, Any], line: int | None, errors: list[ReadError]) -> None:
         """Read one row; a malformed row is reported in `errors` and skipped."""
+        self.rows += 1
         uuid = row.get("uuid")
         if isinstance(uuid, str):
             if uuid in self.seen_rows:
@@ -234,8 +300,21 @@ class _Session:
         else:
             self.main_rows += 1
 
+    def finish(self, errors: list[ReadError]) -> Iterator[Trace]:
+        """The session's trace; a file of rows without one message (titles, snapshots only) is reported."""
+        if self.steps:
+            yield self.to_trace()
+        elif self.rows:
+            counts = Counter({"summary": len(self.summaries)}) + self.ignored
+            kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+            errors.append(ReadError(self.path, f"Claude Code rows but no conversation to read ({kinds} rows)"))
+
     def to_trace(self) -> Trace:
         """The session as one trace."""
+        if self.main_rows == 0:  # a sub-agent's own file: rows without an agentId are that file's agent
+            for step in self.steps:
+                if step.get("agent") == _UNNAMED_SIDECHAIN:
+                    step["agent"] = self.path.stem
         models = self.models.most_common(1)
         trace = Trace(
             id=self._trace_id(),
@@ -247,11 +326,15 @@ class _Session:
             metadata={"claude": self._metadata()},
             steps=make_steps(self.steps),
         )
-        if not self.info.get("sessionId"):
+        session = self.info.get("sessionId")
+        if not session:
             name_after_file(trace, self.path, after=trace.id.removeprefix(self.path.stem))
+        elif self.main_rows == 0 and trace.id == session:
+            name_after_file(trace, self.path, before=f"{session}/")  # a sub-agent file without one agentId
         return trace.with_fingerprint()
 
     def _trace_id(self) -> str:
+        """`<sessionId>`, or `<sessionId>/agent-<agentId>` for a file holding one sub-agent's rows only."""
         session = str(self.info.get("sessionId") or self.path.stem)
         if self.main_rows == 0 and len(self.agent_ids) == 1 and "" not in self.agent_ids:
             return f"{session}/agent-{next(iter(self.agent_ids))}"
@@ -265,6 +348,12 @@ class _Session:
             meta["ignored_rows"] = dict(sorted(self.ignored.items()))
         if len(self.models) > 1:
             meta["models"] = sorted(self.models)
+        agents = sorted({s["agent"] for s in self.steps if s.get("agent")})
+        if agents:
+            meta["agents"] = agents
+        sidecar = _agent_sidecar(self.path) if self.main_rows == 0 else None
+        if sidecar is not None:
+            meta["agent_meta"] = sidecar
         return meta
 
 
@@ -290,9 +379,20 @@ def _system_event(row: dict[str, Any]) -> RawStep:
 
 
 def _agent(row: dict[str, Any]) -> str | None:
+    """`agent-<agentId>` for a sub-agent's row; without an id, `sidechain` (the file's name in its own file)."""
     if not row.get("isSidechain"):
         return None
-    return f"agent-{row['agentId']}" if row.get("agentId") else "sidechain"
+    return f"agent-{row['agentId']}" if row.get("agentId") else _UNNAMED_SIDECHAIN
+
+
+def _agent_sidecar(path: Path) -> dict[str, Any] | None:
+    """The `agent-<id>.meta.json` Claude Code writes beside a sub-agent's transcript (agentType, model…), if any."""
+    sidecar = path.with_name(f"{path.stem}.meta.json")
+    try:
+        value = orjson.loads(sidecar.read_bytes()) if sidecar.is_file() else None
+    except (OSError, orjson.JSONDecodeError):
+        return None  # a broken sidecar costs the agent's type, never its transcript
+    return value if isinstance(value, dict) else None
 
 
 def _usage_tokens(usage: dict[str, Any]) -> tuple[int | None, int | None]:

@@ -11,23 +11,32 @@ order, numbered 0..n-1):
   readable summary or reasoning text; encrypted-only reasoning carries no text and is skipped (and counted).
 * `function_call`, `custom_tool_call`, `local_shell_call`, `web_search_call` → `tool_call` steps (arguments kept
   exactly as issued); `function_call_output` / `custom_tool_call_output` → `tool_result` steps, paired to their
-  call by `call_id`. An output that is a JSON object `{"output", "metadata": {"exit_code"}}` is unwrapped to its
-  text, and a non-zero exit code marks the step `is_error`; MCP outputs (a JSON list of `{"text"}` parts) are
-  joined; outputs that open with an error phrase ("failed to parse function arguments", "error:" …) or carry
-  `success: false` / `isError: true` are errors too.
+  call by `call_id`. Every output form Codex writes is recognised (`OUTPUT_FORMS`; docs/formats.md names the
+  source of each): the exec JSON wrapper `{"output", "metadata": {"exit_code"}}` is unwrapped to its text;
+  plain-text heads `Exit code: N` (shell_command, freeform tools) and `Process exited with code N`
+  (exec_command / write_stdin) are read for their code; Codex's refusals (`apply_patch verification failed: …`,
+  `failed to parse function arguments: …`, `err: …` …) are failures; MCP results with `isError: true` and
+  `{content, success: false}` are failures; MCP content lists are joined. A non-zero exit code marks the step
+  `is_error`, and so does an `exec_command_end` (non-zero `exit_code`), `patch_apply_end` (`success: false`) or
+  `mcp_tool_call_end` (`Err`, or `isError`) event for the call, in the CLI versions that persist those events.
+  How many outputs of each form were read is kept in `metadata["codex"]["output_forms"]`.
 * Each message is written twice by Codex, as a `response_item` message and as an `event_msg` `user_message` /
   `agent_message` (likewise `agent_reasoning` mirrors reasoning, and `exec_command_*`, `mcp_tool_call_*`,
   `patch_apply_*` mirror tool calls). The `response_item` form is the one kept — it is what the model saw, with
   its role. The `event_msg` message forms are used only when a file has no `response_item` message at all.
 * Other `event_msg` rows (`turn_aborted`, `error`, `stream_error`, `task_started`, `task_complete`,
   `context_compacted` …) and top-level `compacted` rows become `event` steps with source_type
-  `event_msg/<type>`; `turn_aborted`, `error` and `stream_error` are marked `is_error`. A `token_count` event
-  becomes an `event` step carrying the last call's input/output tokens; when its `info` is null it reports
-  nothing and is dropped.
+  `event_msg/<type>`; `turn_aborted`, `error` and `stream_error` are marked `is_error`. These carry meaning and
+  stay steps.
+* `token_count` events are not steps: each one's `last_token_usage` (input and output tokens) is folded into the
+  model step it reports — the last model step (assistant message, reasoning or tool call) before it — so step
+  indices address what happened, not bookkeeping (`fold_token_counts` states the rule and its edge cases). A
+  count whose `info` is null reports nothing and is dropped; one that repeats the previous total is dropped as
+  a repeat; both are counted in `skipped`. What was folded is counted in `metadata["codex"]["token_counts"]`.
 * `session_meta` and `turn_context` are not steps: they give the session id, CLI version, task (the
   `instructions`, else the first real user message) and model (`turn_context.model`), kept in
-  `metadata["codex"]` along with the number of model turns, the last cumulative token usage and the counts of
-  rows skipped by type.
+  `metadata["codex"]` along with the number of model turns, the last cumulative token usage, the model's
+  context window and the counts of rows skipped by type.
 
 A standalone rollout file becomes the trace `codex/<session id>` (`codex/<file name>` without one, the file name
 being its path under the ingest root). A directory laid out as ITBench run outputs is
@@ -41,8 +50,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
@@ -69,10 +79,15 @@ _MESSAGE_EVENTS = {"user_message": "user", "agent_message": "assistant"}
 _ERROR_EVENTS = frozenset({"turn_aborted", "error", "stream_error"})
 _CONTEXT_PREFIXES = ("<environment_context>", "<user_instructions>", "# AGENTS.md instructions")
 _ERROR_OUTPUT = re.compile(
-    r"\s*(failed to parse function arguments|unsupported call|error\b|err:|execution error|exec command rejected|"
-    r"command timed out|tool call error)",
+    r"\s*(apply_patch verification failed|apply_patch handler received|failed to parse|unsupported call|"
+    r"unsupported unified exec function|exec_command failed|write_stdin failed|exec command rejected|"
+    r"patch rejected|approval policy is|command timed out|tool call error|execution error|error\b|err:)",
     re.IGNORECASE,
 )
+"""Plain-text outputs that are Codex's own refusal of a call (`FunctionCallError::RespondToModel` messages)."""
+_EXIT_HEAD = re.compile(r"\s*Exit code: (-?\d+)\n")
+_UNIFIED_HEAD = re.compile(r"(?:Chunk ID: [^\n]*\n)?Wall time: [^\n]*\n")
+_UNIFIED_EXIT = re.compile(r"^Process exited with code (-?\d+)$", re.MULTILINE)
 _HEAD_ROW = re.compile(r'\s*\{\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*"type"\s*:\s*"(\w+)"\s*,\s*"payload"\s*:')
 
 
@@ -195,6 +210,10 @@ class CodexSession:
         self.models: list[str] = []
         self.turns = 0
         self.token_usage: dict[str, Any] | None = None
+        self.context_window: int | None = None
+        self.output_forms: Counter[str] = Counter()
+        self.failed_by_event: set[str] = set()  # call ids whose `*_end` event reports a failure
+        self.folded = TokenFolding()
         self.skipped: Counter[str] = Counter()
         self.invalid_utf8_lines: list[int] = []
         self.rows = 0
@@ -231,6 +250,10 @@ class CodexSession:
         if self.has_item_messages and self.event_messages:
             dropped = set(self.event_messages)
             raw = [step for position, step in enumerate(raw) if position not in dropped]
+        for step in raw:
+            if step["kind"] == "tool_result" and step.get("call_id") in self.failed_by_event:
+                step["is_error"] = True
+        raw, self.folded = fold_token_counts(raw)
         steps = make_steps(raw)
         return Trace(
             id=trace_id, source_format="codex", source_path=str(self.path), model=self.model,
@@ -249,6 +272,10 @@ class CodexSession:
         meta.update(turns=self.turns, models=self.models, rows=self.rows, skipped=dict(self.skipped))
         if self.token_usage is not None:
             meta["token_usage"] = self.token_usage
+        if self.context_window is not None:
+            meta["context_window"] = self.context_window
+        meta["token_counts"] = self.folded.summary()
+        meta["output_forms"] = dict(sorted(self.output_forms.items()))
         if self.invalid_utf8_lines:
             meta["invalid_utf8_lines"] = self.invalid_utf8_lines
         return meta
@@ -310,9 +337,10 @@ class CodexSession:
         return {"kind": "tool_call", "role": "assistant", "tool_name": "web_search", "tool_args": _json(payload)}
 
     def _function_output(self, payload: dict[str, Any]) -> dict[str, Any]:
-        content, is_error = _tool_output(payload.get("output"))
+        reading = read_tool_output(payload.get("output"))
+        self.output_forms[reading.form] += 1
         return {
-            "kind": "tool_result", "role": "tool", "content": content, "is_error": is_error,
+            "kind": "tool_result", "role": "tool", "content": reading.text, "is_error": reading.failed,
             "call_id": _call_id(payload),
         }  # fmt: skip
 
@@ -320,6 +348,8 @@ class CodexSession:
         event = payload.get("type")
         if not isinstance(event, str) or event in _MIRROR_EVENTS:
             self.skipped[f"event_msg/{event}"] += 1
+            if isinstance(event, str) and _end_event_failed(event, payload) and _call_id(payload):
+                self.failed_by_event.add(str(_call_id(payload)))
             return None
         if event == "token_count":
             return self._token_count(payload)
@@ -335,16 +365,22 @@ class CodexSession:
         }  # fmt: skip
 
     def _token_count(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A placeholder step carrying the last call's usage; `fold_token_counts` moves it onto a model step."""
         info = payload.get("info")
         if not isinstance(info, dict):
             self.skipped["event_msg/token_count(null)"] += 1
             return None
-        last = _mapping(info.get("last_token_usage"))
         total = info.get("total_token_usage")
         if isinstance(total, dict):
+            if total == self.token_usage:  # the same usage reported again (turn end, rate-limit update)
+                self.skipped["event_msg/token_count(repeat)"] += 1
+                return None
             self.token_usage = total
+        if isinstance(info.get("model_context_window"), int):
+            self.context_window = info["model_context_window"]
+        last = _mapping(info.get("last_token_usage"))
         return {
-            "kind": "event", "content": _usage_text(last, total, info.get("model_context_window")),
+            "kind": TOKEN_COUNT, "content": _usage_text(last, total, info.get("model_context_window")),
             "input_tokens": _int(last.get("input_tokens")), "output_tokens": _int(last.get("output_tokens")),
             "source_type": "event_msg/token_count",
         }  # fmt: skip
@@ -369,6 +405,61 @@ _ITEM_HANDLERS: dict[str, _Handler] = {
     "function_call_output": CodexSession._function_output,
     "custom_tool_call_output": CodexSession._function_output,
 }
+
+
+# --- token counts ------------------------------------------------------------------------------------------
+
+TOKEN_COUNT = "token_count"
+"""The kind of a placeholder raw step holding one `token_count` event's usage until it is folded (never a Step)."""
+
+
+@dataclass
+class TokenFolding:
+    """What became of a session's token-count events (kept in `metadata["codex"]["token_counts"]`)."""
+
+    folded: int = 0
+    """Put on the model step they report (the last model step before them)."""
+    merged: int = 0
+    """Of those, added to a model step that already held a count: the call they report wrote no step."""
+    kept: int = 0
+    """Kept as `event` steps: no model step comes before them."""
+
+    def summary(self) -> dict[str, int]:
+        """The counts as metadata keeps them."""
+        return {"folded": self.folded, "merged": self.merged, "kept_as_steps": self.kept}
+
+
+def fold_token_counts(raw: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], TokenFolding]:
+    """Move each token-count placeholder's usage onto the last model step before it; drop the placeholder.
+
+    Codex writes `token_count` after the model call it reports has written its items (reasoning, message, tool
+    call), so the last model step before it is that call's last output. When the call wrote no step (encrypted
+    reasoning only), its usage is added to the model step before, so the session's totals still add up. A count
+    with no model step before it stays an `event` step: there is nothing to fold it into, and it is not dropped.
+    """
+    folding = TokenFolding()
+    steps: list[dict[str, Any]] = []
+    target: dict[str, Any] | None = None
+    for step in raw:
+        if step["kind"] != TOKEN_COUNT:
+            steps.append(step)
+            if step.get("role") == "assistant" and step["kind"] in ("message", "tool_call"):
+                target = step
+            continue
+        if target is None:
+            steps.append({**step, "kind": "event"})
+            folding.kept += 1
+            continue
+        if "input_tokens" in target or "output_tokens" in target:
+            folding.merged += 1
+        for key in ("input_tokens", "output_tokens"):
+            target[key] = _sum(target.get(key), step.get(key))
+        folding.folded += 1
+    return steps, folding
+
+
+def _sum(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else a + b
 
 
 # --- small helpers ---------------------------------------------------------------------------------------------
@@ -456,35 +547,94 @@ def _parts_text(parts: Any) -> str:
     return "\n".join(texts)
 
 
-def _tool_output(output: Any) -> tuple[str, bool]:
-    """The readable text of a tool output and whether it reports a failure."""
-    if isinstance(output, str):
-        stripped = output.lstrip()
-        if stripped[:1] in ("{", "["):
-            try:
-                return _structured_output(orjson.loads(output), output)
-            except orjson.JSONDecodeError:
-                pass
-        return output, bool(_ERROR_OUTPUT.match(output))
-    return _structured_output(output, _text(output))
+class OutputReading(NamedTuple):
+    """What a tool output says: its readable text, whether it reports a failure, and which form it has."""
+
+    text: str
+    failed: bool
+    form: str
 
 
-def _structured_output(value: Any, raw: str) -> tuple[str, bool]:
-    """Unwrap Codex's `{output, metadata.exit_code}`, `{content, success}` and MCP `[{text}]` output shapes."""
+OUTPUT_FORMS: dict[str, str] = {
+    "exec-json": '`{"output", "metadata": {"exit_code", "duration_seconds"}}`: failed when exit_code != 0',
+    "exec-text": "`Exit code: N` / `Wall time:` / `Output:` head (shell_command, freeform tools): failed when N != 0",
+    "unified-exec": "`Chunk ID:` / `Wall time:` / `Process exited with code N` / `Output:` head (exec_command, "
+    "write_stdin): failed when N != 0",
+    "refusal": "plain text Codex writes when it refuses a call (`apply_patch verification failed: …`, "
+    "`failed to parse function arguments: …`, `exec_command failed: …`, `err: …`): always failed",
+    "mcp-result": '`{"content": [...], "isError"}` (an MCP CallToolResult): failed when isError is true',
+    "success-flag": '`{"content", "success": false}`: failed when success is false',
+    "content-list": '`[{"type": "text", "text"}]` (MCP content items): failed only when an end event says so',
+    "text": "any other text: not a failure by itself",
+}
+"""The forms a Codex tool output takes (see docs/formats.md for where each comes from); `read_tool_output` names one."""
+
+
+def read_tool_output(output: Any) -> OutputReading:
+    """The readable text of a tool output, whether it reports a failure, and its form (a key of OUTPUT_FORMS)."""
+    if not isinstance(output, str):
+        return _structured_output(output, _text(output))
+    if output.lstrip()[:1] in ("{", "["):
+        try:
+            return _structured_output(orjson.loads(output), output)
+        except orjson.JSONDecodeError:
+            pass
+    return _text_output(output)
+
+
+def _text_output(output: str) -> OutputReading:
+    """A plain-text output: an exec head with its exit code, one of Codex's refusals, or plain text."""
+    head = _EXIT_HEAD.match(output)
+    if head:
+        return OutputReading(output, int(head.group(1)) != 0, "exec-text")
+    if _UNIFIED_HEAD.match(output):
+        preamble = output.split("\nOutput:\n", 1)[0]
+        code = _UNIFIED_EXIT.search(preamble)
+        return OutputReading(output, code is not None and int(code.group(1)) != 0, "unified-exec")
+    if _ERROR_OUTPUT.match(output):
+        return OutputReading(output, True, "refusal")
+    return OutputReading(output, False, "text")
+
+
+def _structured_output(value: Any, raw: str) -> OutputReading:
+    """Unwrap Codex's `{output, metadata.exit_code}`, `{content, success}`, MCP results and content lists."""
     if isinstance(value, list):
         texts = [part.get("text") for part in value if isinstance(part, dict)]
-        return ("\n".join(t for t in texts if isinstance(t, str)), False) if any(texts) else (raw, False)
+        if any(isinstance(t, str) for t in texts):
+            return OutputReading("\n".join(t for t in texts if isinstance(t, str)), False, "content-list")
+        return OutputReading(raw, False, "text")
     if not isinstance(value, dict):
-        return raw, False
+        return OutputReading(raw, False, "text")
+    text = next((_inner_text(value[key]) for key in ("output", "content") if key in value), raw)
     exit_code = _mapping(value.get("metadata")).get("exit_code", value.get("exit_code"))
-    failed = value.get("success") is False or value.get("isError") is True or value.get("is_error") is True
-    failed = failed or (isinstance(exit_code, int) and exit_code != 0)
-    for key in ("output", "content"):
-        if key in value:
-            inner = value[key]
-            text = _parts_text(inner) if isinstance(inner, list) else _text(inner)
-            return text, failed
-    return raw, failed
+    if isinstance(exit_code, int):
+        return OutputReading(text, exit_code != 0, "exec-json")
+    if "isError" in value or "is_error" in value:
+        return OutputReading(text, value.get("isError") is True or value.get("is_error") is True, "mcp-result")
+    if "success" in value:
+        return OutputReading(text, value["success"] is False, "success-flag")
+    return OutputReading(text, False, "text")
+
+
+def _inner_text(inner: Any) -> str:
+    return _parts_text(inner) if isinstance(inner, list) else _text(inner)
+
+
+def _end_event_failed(event: str, payload: dict[str, Any]) -> bool | None:
+    """Whether an `*_end` event reports its call failed; None when it does not say."""
+    if event == "exec_command_end":
+        code = payload.get("exit_code")
+        return code != 0 if isinstance(code, int) else None
+    if event == "patch_apply_end":
+        success = payload.get("success")
+        return success is False if isinstance(success, bool) else None
+    if event == "mcp_tool_call_end":
+        result = _mapping(payload.get("result"))
+        if "Err" in result:
+            return True
+        ok = _mapping(result.get("Ok"))
+        return ok.get("isError") is True or ok.get("is_error") is True if ok else None
+    return None
 
 
 def _event_text(event: str, payload: dict[str, Any]) -> str:

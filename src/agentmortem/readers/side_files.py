@@ -50,12 +50,21 @@ def recognise(path: Path, head: str) -> SideFile | None:
     if not isinstance(record, dict) or _TRACE_KEYS & record.keys():
         return None
     if "trace_id" not in record:
-        return _itbench_run_file(path, record)
+        return _claude_code_file(path, record) or _itbench_run_file(path, record)
     if isinstance(record.get("labels"), dict):
         by = f" by {record['annotator']!r}" if isinstance(record.get("annotator"), str) else ""
         return SideFile(path, f"failure label rows{by}", "import them: agentmortem import-labels FILE")
     if _OUTCOME_KEYS & record.keys():
         return _outcomes(path)
+    return None
+
+
+def _claude_code_file(path: Path, record: dict[str, Any]) -> SideFile | None:
+    """A Claude Code file beside transcripts that holds none: session titles only, or a sub-agent's sidecar."""
+    if record.get("type") == "summary" and "leafUuid" in record:
+        return SideFile(path, "Claude Code session titles only (summary rows, no conversation)", "nothing to read")
+    if path.name.endswith(".meta.json") and "agentType" in record:
+        return SideFile(path, "a Claude Code sub-agent's metadata", "read with the transcript beside it")
     return None
 
 
