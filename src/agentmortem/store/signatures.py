@@ -252,8 +252,8 @@ class SignatureQueries(StoreBase):
         if layouts is None:
             facts, source = _VERDICT_FACTS, _verdict_facts_sql()
         else:
-            columns, layout_params = _fact_columns_sql(layouts)
-            facts, source = columns.replace("a.", "f."), "annotations"
+            facts, layout_params = _fact_columns_sql(layouts, "f")
+            source = "annotations"
         outcomes = "JOIN" if self._every_trace_has_an_outcome() else "LEFT JOIN"
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _am_per_trace AS
@@ -461,16 +461,16 @@ def _group_sql(column: GroupColumn, key: str | None) -> tuple[str, dict[str, Any
     return f"coalesce(t.{column}, '(none)')", {}
 
 
-def _fact_columns_sql(layouts: list[tuple[str, list[int]]]) -> tuple[str, dict[str, Any]]:
-    """SQL for present_mask, known_mask and located from an annotation's stored facts, and its parameters."""
+def _fact_columns_sql(layouts: list[tuple[str, list[int]]], a: str = "a") -> tuple[str, dict[str, Any]]:
+    """SQL for present_mask, known_mask and located from the stored facts of annotation `a`, and its parameters."""
     if all(bits == list(range(len(bits))) for _, bits in layouts):
-        return "a.present_bits AS present_mask, a.known_bits AS known_mask, a.located", {}
+        return f"{a}.present_bits AS present_mask, {a}.known_bits AS known_mask, {a}.located", {}
     # A layout whose positions are not the report's bits (a partial or reordered mode set) moves each position
     # to its bit through the layout's bit list.
-    bitmap = "$bitmaps[list_position($layouts, a.fact_modes)]"
-    located = f"list_transform(a.located, lambda l: ({bitmap}[(l >> 32) + 1]::BIGINT << 32) | (l & 4294967295))"
+    bitmap = f"$bitmaps[list_position($layouts, {a}.fact_modes)]"
+    located = f"list_transform({a}.located, lambda l: ({bitmap}[(l >> 32) + 1]::BIGINT << 32) | (l & 4294967295))"
     sql = (
-        f"{_moved_mask('a.present_bits', bitmap)} AS present_mask, {_moved_mask('a.known_bits', bitmap)} AS"
+        f"{_moved_mask(f'{a}.present_bits', bitmap)} AS present_mask, {_moved_mask(f'{a}.known_bits', bitmap)} AS"
         f" known_mask, {located} AS located"
     )
     return sql, {"layouts": [name for name, _ in layouts], "bitmaps": [bits for _, bits in layouts]}
