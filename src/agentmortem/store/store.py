@@ -93,12 +93,17 @@ _STEP_COLUMNS = [
     ("source_type", pa.string()),
 ]
 _STEP_SCHEMA = pa.schema(_STEP_COLUMNS)
+_HEAD_COLUMNS = (
+    "id, fingerprint, schema_version, source_format, source_path, model, agent_system, benchmark, task, metadata"
+)
 _ID_LOOKUP_CHUNK = 1000  # ids per IN list of parameters: DuckDB answers such a list from the index up to 2048
 _STEP_FIELDS = [name for name, _ in _STEP_COLUMNS[2:]]  # Step attribute names after trace_id, idx
 
 
 class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, StoreBase):
     """A DuckDB file holding traces, steps, outcomes and annotations. Migrations run when it opens."""
+
+    indexed_ids = True  # False over Parquet views (`from_parquet`), which have no primary-key index
 
     def __init__(
         self, path: str | Path | None = None, *, read_only: bool = False, progress: Progress | None = None
@@ -420,16 +425,21 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
         empty = (None, None, None, None, None)
         return [_trace_from_row(row[:-1] + outcomes.get(row[-1], empty), steps.get(row[-1], [])) for row in heads]
 
-    def _traces_by_id(self, ids: list[str]) -> list[tuple[Any, ...]]:
-        """Head columns and trace_key (last) of the stored traces among `ids`, in id order."""
+    def _traces_by_id(self, ids: list[str], columns: str = _HEAD_COLUMNS) -> list[tuple[Any, ...]]:
+        """`columns` and trace_key (last) of the stored traces among `ids`, in id order.
+
+        A store's table answers an IN list of parameters from its primary-key index; Parquet views have no index,
+        and there one semi-join beats a long IN list.
+        """
+        if self.indexed_ids is False:
+            sql = f"SELECT {columns}, trace_key FROM traces WHERE id IN (SELECT unnest(?::VARCHAR[]))"
+            return sorted(self.con.execute(sql, [ids]).fetchall(), key=lambda row: row[0])
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(ids), _ID_LOOKUP_CHUNK):
             chunk = ids[start : start + _ID_LOOKUP_CHUNK]
+            placeholders = ", ".join("?" * len(chunk))
             rows += self.con.execute(
-                f"""SELECT id, fingerprint, schema_version, source_format, source_path, model, agent_system,
-                           benchmark, task, metadata, trace_key
-                    FROM traces WHERE id IN ({", ".join("?" * len(chunk))})""",
-                chunk,
+                f"SELECT {columns}, trace_key FROM traces WHERE id IN ({placeholders})", chunk
             ).fetchall()
         return sorted(rows, key=lambda row: row[0])
 
@@ -564,7 +574,7 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             clauses.append("a.annotator = ?")
             params.append(annotator)
         if trace_ids is not None:
-            heads = self._traces_by_id(list(trace_ids))
+            heads = self._traces_by_id(list(trace_ids), "id")
             stored = {row[0] for row in heads}
             missing = [trace_id for trace_id in trace_ids if trace_id not in stored]
             clauses.append(
@@ -617,6 +627,7 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             raise StoreError(f"{root}: not a Parquet export (none of {', '.join(PARQUET_LAYOUT)} is a folder in it)")
         store = cls(":memory:")
         store.path = str(root)
+        store.indexed_ids = False
         for table, (_, partition) in PARQUET_LAYOUT.items():
             files = sorted((root / table).rglob("*.parquet")) if (root / table).is_dir() else []
             if files:
