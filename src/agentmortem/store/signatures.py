@@ -52,10 +52,11 @@ class DecisiveRow:
 class SignatureSession:
     """The per-trace table of one report, alive inside `SignatureQueries.signature_session`, and its aggregates.
 
-    The table holds every trace with its group, outcome class, annotation status and (for analysed traces) mode
-    masks and located first steps, joined once on integer trace keys. Everything else is one pass over it:
-    accounting and mode sets share one GROUPING SETS aggregate, the cascade's per-mode figures and precedence
-    pairs come from per-trace list functions (no self-join), the decisive steps from one more pass.
+    The table holds every trace the annotator annotated with its group, outcome class, annotation status, mode
+    masks and located first steps, joined once on integer trace keys. Everything else is a pass over it or over
+    its cascade shapes: accounting and mode sets share one GROUPING SETS aggregate; the cascade population is
+    folded into shapes (same group, step count and located modes, weighted), whose per-mode figures, precedence
+    pairs (list functions, no self-join) and decisive steps are each one small aggregate.
     """
 
     def __init__(self, store: SignatureQueries, n_modes: int, group_sql: str, params: dict[str, Any]) -> None:
@@ -112,7 +113,7 @@ class SignatureSession:
     def decisive(self, fatal: dict[str, Sequence[int]]) -> list[DecisiveRow]:
         """Per group with fatal modes (bits, strongest first): where its failed traces' first fatal mode shows.
 
-        One pass over the per-trace table's failed (cascade population) traces with a located mode.
+        Call after `tables`, which folds the cascade population into shapes (`_am_shapes`); one pass over those.
         """
         groups = [group for group, bits in fatal.items() if bits]
         if not groups:
