@@ -37,12 +37,12 @@ def _trace_keys(con: duckdb.DuckDBPyConnection, progress: Progress) -> None:
     """
     con.execute("CREATE SEQUENCE trace_keys START 1")
     # Bounded memory: the joins and the sort below spill to disk past this limit instead of growing with the store.
-    limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # type: ignore[index]
+    # Migrations run as a store opens, before anyone set a limit of their own, so the default comes back after.
     con.execute(f"SET memory_limit = '{MIGRATION_MEMORY}'")
     try:
         _key_tables(con, progress)
     finally:
-        con.execute(f"SET memory_limit = '{limit}'")
+        con.execute("RESET memory_limit")
 
 
 def _key_tables(con: duckdb.DuckDBPyConnection, progress: Progress) -> None:
