@@ -1,7 +1,11 @@
 """A fake OpenAI-compatible chat-completions server on a real 127.0.0.1 socket, for tests and benchmarks.
 
 It answers `POST /v1/chat/completions` with the JSON the official `openai` client expects (including `usage` with
-`prompt_tokens_details.cached_tokens`). Verdicts are scripted by a callable that sees the parsed request; faults are
+`prompt_tokens_details.cached_tokens`), and `GET /v1/models`. Given a family's `Rules` (fake_families.py) it enforces
+that family's documented request rules and answers refusals in that family's error shape: the key, the model or
+Azure deployment and api-version, refused parameters and values, response_format types, the context length.
+
+Verdicts are scripted by a callable that sees the parsed request; faults are
 injected from a queue: HTTP status codes with headers (429 + Retry-After, 500), hangs longer than the client's
 timeout, dropped connections, truncated bodies, prose answers and truncated JSON answers. Every request that reaches
 the server is kept in `requests`, so a test can assert exactly what left the client.
@@ -29,6 +33,8 @@ from typing import Any
 import orjson
 import pytest
 
+from fake_families import FAMILIES, Rules
+
 STEP_LINE = re.compile(r"^\[step (\d+)\] ([^:\n]*): ?(.*)$", re.MULTILINE)
 MODE_ID = re.compile(r"\bFM-\d+\.\d+\b")
 BACKLOG = 256  # the default of 100 (5 for socketserver) drops bursts of connects, which then wait a SYN retry
@@ -38,7 +44,9 @@ STOP_GRACE = 5.0  # seconds stop() waits for the loop thread before giving up on
 
 @dataclass
 class Fault:
-    """One injected misbehaviour: 'status', 'hang', 'drop', 'truncated-body', 'prose', 'truncated-json'."""
+    """One injected misbehaviour: 'status', 'hang', 'drop', 'truncated-body', 'prose', 'truncated-json', and the
+    answer shapes 'fenced' (JSON in a fence after prose), 'length' (cut at the budget), 'refusal',
+    'reasoning-only' (empty content, the text in reasoning_content)."""
 
     kind: str
     status: int = 500
@@ -53,6 +61,11 @@ class Received:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    method: str = "POST"
+    status: int = 200
+    """The status the fake answered with (set once it is decided)."""
+    latency: float = 0.0
+    """The latency applied to this request, read when it arrived."""
 
     @property
     def text(self) -> str:
@@ -106,6 +119,7 @@ class _Wire:
     headers: dict[str, str]
     body: bytes
     ready_at: float  # loop time at which the answer is due: arrival + latency
+    latency: float
 
     @property
     def keep_alive(self) -> bool:
@@ -117,8 +131,11 @@ class _Wire:
 class FakeOpenAI:
     """The server and its scripting knobs; start with `start()`, stop with `stop()`."""
 
-    def __init__(self, *, verdict: Verdict = all_absent, latency: float = 0.0, model_echo: bool = True) -> None:
+    def __init__(
+        self, *, verdict: Verdict = all_absent, latency: float = 0.0, model_echo: bool = True, family: str | None = None
+    ) -> None:
         self.verdict = verdict
+        self.rules: Rules | None = FAMILIES[family] if family is not None else None
         self.latency = latency
         self.model_echo = model_echo
         self.faults: list[Fault] = []
@@ -163,12 +180,19 @@ class FakeOpenAI:
     def completions(self) -> list[Received]:
         """Chat-completion requests received so far."""
         with self._lock:
-            return [r for r in self.requests if r.path.endswith("/chat/completions")]
+            return [r for r in self.requests if "/chat/completions" in r.path]
 
-    def record(self, request: Received) -> tuple[int, Fault | None]:
+    def refused(self) -> list[Received]:
+        """Requests answered with a 4xx or 5xx status."""
+        with self._lock:
+            return [r for r in self.requests if r.status >= 400]
+
+    def record(self, request: Received, *, faults: bool = True) -> tuple[int, Fault | None]:
         """Log a request and decide which fault (if any) applies to it."""
         with self._lock:
             self.requests.append(request)
+            if not faults:
+                return -1, None
             number = self._count
             self._count += 1
             fault = self.faults.pop(0) if self.faults else None
@@ -222,23 +246,52 @@ class FakeOpenAI:
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Read one request and answer it; False when the connection is to be closed afterwards."""
-        wire = await _read_request(reader, writer, self.latency)
+        wire = await _read_request(reader, writer, lambda: self.latency)
         if wire is None:
             return False
-        if wire.method != "POST":
+        if wire.method not in ("POST", "GET"):
             await _sleep_until(wire.ready_at)
             _write(writer, 501, {"error": {"message": f"method {wire.method!r} is not supported"}}, close=True)
             return False
-        request = Received(wire.path, wire.headers, _json_body(wire.body))
+        request = Received(wire.path, wire.headers, _json_body(wire.body), method=wire.method, latency=wire.latency)
+        if wire.method == "GET":
+            self.record(request, faults=False)
+            await _sleep_until(wire.ready_at)
+            status, payload = self._get(request)
+            request.status = status
+            _write(writer, status, payload)
+            await writer.drain()
+            return wire.keep_alive
         _, fault = self.record(request)
+        refusal = enforce(self.rules, request) if self.rules is not None else None
+        if refusal is not None:
+            request.status = refusal[0]
+            await _sleep_until(wire.ready_at)
+            _write(writer, *refusal)
+            await writer.drain()
+            return wire.keep_alive
         keep_open = await self._answer(writer, request, fault, wire)
         await writer.drain()
         return keep_open and wire.keep_alive
 
+    def _get(self, request: Received) -> tuple[int, Any]:
+        """GET /models (and /models/{id}) as the family documents it; without rules an empty list."""
+        rules = self.rules
+        if rules is not None and (denied := _check_key(rules, request)) is not None:
+            return denied
+        if not request.path.split("?")[0].rstrip("/").endswith("/models") or (
+            rules is not None and not rules.models_route
+        ):
+            body = rules.error(404, "Not found") if rules is not None else {"error": {"message": "Not found"}}
+            return 404, body
+        ids = list(rules.listed or sorted(rules.models or ())) if rules is not None else []
+        return 200, {"object": "list", "data": [{"id": i, "object": "model", "created": 0, "owned_by": "fake"}
+                                                for i in ids]}  # fmt: skip
+
     async def _answer(self, writer: asyncio.StreamWriter, request: Received, fault: Fault | None, wire: _Wire) -> bool:
         """Script the answer, wait for `ready_at`, send it (or misbehave); False when the connection must close."""
         response: dict[str, Any] = {}
-        if fault is None or fault.kind in ("prose", "truncated-json", "truncated-body"):
+        if fault is None or fault.kind in ANSWER_FAULTS:
             try:  # scripted before the wait, so the server's own work is inside the latency
                 response = await self._script(request, fault)
             except Exception as exc:  # a broken test verdict must answer, not hang the client
@@ -257,6 +310,7 @@ class FakeOpenAI:
     ) -> bool:
         """Send the scripted answer or act out the fault; False when the connection must close."""
         if fault is not None and fault.kind == "status":
+            request.status = fault.status
             _write(writer, fault.status, {"error": {"message": f"injected {fault.status}"}}, headers=fault.headers)
         elif fault is not None and fault.kind == "hang":
             await asyncio.sleep(fault.seconds)
@@ -268,21 +322,79 @@ class FakeOpenAI:
             writer.write(_head(200, len(body), {}, close=True) + body[: len(body) // 2])
             return False
         elif self.reject_response_format and "response_format" in request.body:
+            request.status = 400
             _write(writer, 400, {"error": {"message": "response_format is not supported", "type": "invalid"}})
         else:
             _write(writer, 200, response)
         return True
 
 
-async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float) -> _Wire | None:
+ANSWER_FAULTS = ("prose", "truncated-json", "truncated-body", "fenced", "length", "refusal", "reasoning-only")
+
+
+def enforce(rules: Rules, request: Received) -> tuple[int, Any] | None:
+    """The refusal (status, body) the family answers this chat request with, or None when it accepts it."""
+    body = request.body
+    if (denied := _check_key(rules, request)) is not None:
+        return denied
+    model = body.get("model", "")
+    if rules.azure:
+        path, _, query = request.path.partition("?")
+        parts = path.strip("/").split("/")
+        if "api-version=" not in query or parts[:2] != ["openai", "deployments"] or len(parts) < 5:
+            return 404, {"error": {"code": "404", "message": "Resource not found"}}
+        model = parts[2]
+    if rules.models is not None and model not in rules.models:
+        if rules.azure:
+            return 404, {"error": {"code": "DeploymentNotFound", "message": "The API deployment for this resource "
+                                   "does not exist."}}  # fmt: skip
+        message = f"The model `{model}` does not exist or you do not have access to it."
+        return 404, rules.error(404, message, code="model_not_found")
+    for param, (code, message) in rules.refused_params.items():
+        if param in body:
+            return 400, rules.error(400, message, code=code, param=param)
+    temperature = body.get("temperature")
+    if rules.temperature == "default-only" and temperature is not None and temperature != 1:
+        message = (f"Unsupported value: 'temperature' does not support {temperature} with this model. Only the "
+                   "default (1) value is supported.")  # fmt: skip
+        return 400, rules.error(400, message, code="unsupported_value", param="temperature")
+    form = (body.get("response_format") or {}).get("type")
+    if form not in (None, "text") and not rules.ignores_response_format and form not in rules.forms:
+        return 400, rules.error(400, rules.form_refusal.format(type=form), param="response_format")
+    tokens = max(1, len(request.text) // 4)
+    if rules.context_limit is not None and tokens > rules.context_limit:
+        message = rules.context_message.format(limit=rules.context_limit, tokens=tokens)
+        error = rules.error(400, message, code=rules.context_code, param="messages")
+        if rules.error_shape == "llamacpp":  # llama-server adds the sizes to its error object
+            error["error"].update(n_prompt_tokens=tokens, n_ctx=rules.context_limit)
+        return 400, error
+    return None
+
+
+def _check_key(rules: Rules, request: Received) -> tuple[int, Any] | None:
+    if rules.key is None:
+        return None
+    sent = request.headers.get(rules.key_header, "")
+    if rules.key_header == "authorization":
+        sent = sent.removeprefix("Bearer ")
+    if sent != rules.key:
+        return 401, rules.error(401, "Incorrect API key provided.", code="invalid_api_key")
+    return None
+
+
+async def _read_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: Callable[[], float]
+) -> _Wire | None:
     """The next request on the connection, or None when the client closed it between requests."""
     line = await reader.readline()
     while line in (b"\r\n", b"\n"):  # stray line breaks between requests are allowed and ignored
         line = await reader.readline()
     if not line:
         return None
-    # `latency` runs from the request's arrival, like a model endpoint's: reading and parsing happen inside it.
-    ready_at = asyncio.get_running_loop().time() + latency
+    # `latency` runs from the request's arrival, like a model endpoint's: reading and parsing happen inside it. It is
+    # read now, not when the connection opened, so a test may change it between requests on a kept-alive connection.
+    delay = latency()
+    ready_at = asyncio.get_running_loop().time() + delay
     parts = line.decode("latin-1").split()
     if len(parts) != 3 or not parts[2].startswith("HTTP/"):
         raise BadRequest(f"bad request line {line[:80]!r}")
@@ -290,7 +402,7 @@ async def _read_request(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     if headers.get("expect", "").lower() == "100-continue":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     body = await _read_body(reader, headers)
-    return _Wire(parts[0].upper(), parts[1], parts[2], headers, body, ready_at)
+    return _Wire(parts[0].upper(), parts[1], parts[2], headers, body, ready_at, delay)
 
 
 async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
@@ -381,26 +493,41 @@ def _completion(fake: FakeOpenAI, request: Received, fault: Fault | None) -> dic
         content = "After careful reading, I believe the agent mostly did fine and no failure modes stand out."
     elif fault is not None and fault.kind == "truncated-json":
         content = content[: len(content) // 2]
+    elif fault is not None and fault.kind == "fenced":
+        content = f"Here is my assessment of the trace.\n\n```json\n{content}\n```\nLet me know if you need more."
+    elif fault is not None and fault.kind == "length":
+        content = content[: len(content) // 3]
+    rules = fake.rules
     prompt_tokens = max(1, len(request.text) // 4)
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if fault is not None and fault.kind == "refusal":
+        message = {"role": "assistant", "content": None, "refusal": "I'm sorry, I can't help with that request."}
+    elif (fault is not None and fault.kind == "reasoning-only") or (rules is not None and rules.reasoning_content):
+        message = {"role": "assistant", "content": "", "reasoning_content": content}
+    reasoning = rules.reasoning_tokens if rules is not None else 0
+    completion_tokens = max(1, len(content) // 4) + reasoning
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }  # fmt: skip
+    if rules is None or rules.cached_usage:
+        usage["prompt_tokens_details"] = {"cached_tokens": min(fake.cached_tokens, prompt_tokens)}
+    if reasoning:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    cut = fault is not None and fault.kind in ("truncated-json", "length")
     return {
         "id": f"chatcmpl-fake-{len(fake.requests)}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.body.get("model", "fake") if fake.model_echo else "fake",
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "length" if fault is not None and fault.kind == "truncated-json" else "stop",
-            }
-        ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": max(1, len(content) // 4),
-            "total_tokens": prompt_tokens + max(1, len(content) // 4),
-            "prompt_tokens_details": {"cached_tokens": min(fake.cached_tokens, prompt_tokens)},
-        },
+        "choices": [{"index": 0, "message": message, "finish_reason": "length" if cut else "stop"}],
+        "usage": usage,
     }
+
+
+def family_server(family: str, **options: Any) -> FakeOpenAI:
+    """A started fake server enforcing `family`'s rules (the caller stops it)."""
+    return FakeOpenAI(family=family, **options).start()
 
 
 @pytest.fixture

@@ -130,13 +130,21 @@ def test_a_slow_verdict_does_not_stall_other_connections(fake_server: FakeOpenAI
         fast.close()
 
 
-def test_latency_runs_from_arrival_to_answer(connection: Any, fake_server: FakeOpenAI) -> None:
+def test_latency_is_read_when_each_request_arrives(connection: Any, fake_server: FakeOpenAI) -> None:
+    # The connection is already open (and waiting for a request line) when the latency changes: the request must
+    # still get the new latency, and the next one on the same kept-alive connection the one set after it.
     sock, stream = connection
-    fake_server.latency = 0.3
+    send(sock)
+    receive(stream)
+    fake_server.latency = 0.2
     start = time.monotonic()
     send(sock)
     receive(stream)
-    assert time.monotonic() - start >= 0.3
+    waited = time.monotonic() - start  # a lower bound only: the answer cannot come before the latency has run
+    fake_server.latency = 0.0
+    send(sock)
+    receive(stream)
+    assert [r.latency for r in fake_server.requests] == [0.0, 0.2, 0.0] and waited >= 0.2
 
 
 def test_stop_cuts_hanging_connections_and_leaves_nothing_behind(caplog: pytest.LogCaptureFixture) -> None:

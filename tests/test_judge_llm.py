@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -119,7 +120,7 @@ def test_prose_is_reasked_once_with_the_reason(fake_server: FakeOpenAI) -> None:
 
 
 def test_two_unusable_answers_fail_the_trace_never_silently(fake_server: FakeOpenAI) -> None:
-    fake_server.faults = [Fault("truncated-json"), Fault("prose")]
+    fake_server.faults = [Fault("prose"), Fault("prose")]
     annotation = judge_one(make_judge(fake_server), make_trace("p2", ["a"]))
     assert annotation.status == "failed" and "unusable answer after 2 attempts" in (annotation.error or "")
     assert annotation.verdicts == []
@@ -130,8 +131,56 @@ def test_endpoints_without_structured_output_get_plain_json_instructions(fake_se
     judge = make_judge(fake_server)
     assert judge_one(judge, make_trace("f", ["a"])).status == "ok"
     assert judge_one(judge, make_trace("g", ["b"])).status == "ok"
-    with_format = [r for r in fake_server.completions() if "response_format" in r.body]
-    assert len(with_format) == 1 and len(fake_server.completions()) == 3
+    forms = [r.body.get("response_format", {}).get("type") for r in fake_server.completions()]
+    assert forms == ["json_schema", "json_object", None, None]  # stepped down once each, then kept for the run
+    assert judge.adaptations == [
+        "gpt-4o-mini: response_format json_schema refused; sent json_object",
+        "gpt-4o-mini: response_format json_object refused; the answer's shape asked for in the prompt only",
+    ]
+
+
+def test_a_400_that_names_no_parameter_is_a_real_error_not_a_fallback(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("status", 400)]
+    judge = make_judge(fake_server)
+    annotation = judge_one(judge, make_trace("b", ["a"]))
+    assert annotation.status == "failed" and "HTTP 400 after 1 attempt" in (annotation.error or "")
+    assert len(fake_server.completions()) == 1 and judge.adaptations == []
+    assert judge.client.response_format == "json_schema"  # nothing was given up for an unrelated error
+
+
+def test_json_in_a_fence_after_prose_is_read(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("fenced")]
+    annotation = judge_one(make_judge(fake_server), make_trace("fence", ["a", "b"]))
+    assert annotation.status == "ok" and len(fake_server.completions()) == 1
+
+
+def test_an_answer_cut_at_the_limit_is_asked_again_with_a_larger_budget(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("length")]
+    annotation = judge_one(make_judge(fake_server, answer_tokens=1000), make_trace("cut", ["a", "b"]))
+    first, second = fake_server.completions()
+    assert annotation.status == "ok" and first.body["max_completion_tokens"] == 1000
+    assert second.body["max_completion_tokens"] == 2000 and second.body["messages"] == first.body["messages"]
+
+
+def test_an_answer_cut_twice_fails_saying_where(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("length"), Fault("length")]
+    annotation = judge_one(make_judge(fake_server, answer_tokens=1000), make_trace("cut2", ["a"]))
+    assert annotation.status == "failed" and "answer cut at 2000 tokens" in (annotation.error or "")
+    assert len(fake_server.completions()) == 2
+
+
+def test_a_refusal_fails_the_trace_and_names_the_refusal(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("refusal")]
+    annotation = judge_one(make_judge(fake_server), make_trace("no", ["a"]))
+    assert annotation.status == "failed" and "refused to answer: I'm sorry" in (annotation.error or "")
+    assert len(fake_server.completions()) == 1
+
+
+def test_an_answer_in_reasoning_content_is_used_when_content_is_empty(fake_server: FakeOpenAI) -> None:
+    fake_server.faults = [Fault("reasoning-only")]
+    annotation = judge_one(make_judge(fake_server), make_trace("think", ["a", "b"]))
+    assert annotation.status == "ok" and len(fake_server.completions()) == 1
+    assert "answer read from reasoning_content (content was empty)" in annotation.usage["warnings"]
 
 
 def test_answers_are_cached_and_a_second_pass_sends_nothing(fake_server: FakeOpenAI) -> None:
@@ -209,3 +258,43 @@ def test_with_a_fifth_of_requests_failing_every_trace_ends_annotated(fake_server
     again = annotate_store(store, make_judge(fake_server, cache=store, log=store), redo=True)
     assert again.annotated == 40 and again.usage["requests"] == 0 and again.usage["cached_requests"] == 40
     assert store.count_cached_answers() == 40 and len(store.llm_requests(trace_id="t00")) >= 2
+
+
+def test_a_context_length_refusal_splits_the_trace_and_goes_on() -> None:
+    from fake_openai import family_server
+
+    fake = family_server("vllm")  # refuses prompts over 32,768 tokens with vLLM's context-length message
+    try:
+        words = " ".join(f"w{i}" for i in range(400))
+        trace = make_trace("long", [f"step {i}: {words}" for i in range(120)])
+        judge = LLMJudge("Qwen/Qwen3-8B", base_url=fake.base_url, cache=MemoryCache(), retry=RetryPolicy(wait_scale=0))
+        annotation = judge_one(judge, trace)
+        refused = fake.refused()
+        assert annotation.status == "ok" and len(refused) == 1, annotation.error
+        assert "maximum context length" not in (annotation.error or "")
+        assert len(fake.completions()) > 2 and judge.stats.failed_requests == 0  # sent again in parts, none failed
+        assert judge.context_tokens == int(32_768 * 0.9)
+        assert judge.adaptations == [
+            "Qwen/Qwen3-8B: context is 32768 tokens; traces split into parts of at most 29491 tokens"
+        ]
+    finally:
+        fake.stop()
+
+
+def test_concurrent_traces_learn_a_refused_parameter_once(store: Store) -> None:
+    import dataclasses
+
+    fake = FakeOpenAI(family="openai-reasoning").start()
+    assert fake.rules is not None
+    fake.rules = dataclasses.replace(fake.rules, key=None, models=None)
+    try:
+        store.add_traces([make_trace(f"p{i:02d}", ["task", f"step {i}"]) for i in range(24)])
+        judge = LLMJudge("house-model", base_url=fake.base_url, cache=store, log=store, retry=RetryPolicy(wait_scale=0))
+        report = annotate_store(store, judge, concurrency=8)
+        assert report.annotated == 24 and report.failed == 0
+        assert [r.status for r in fake.refused()] == [400, 400]  # max_tokens, then temperature: once each per run
+        assert len(fake.completions()) == 26 and len(judge.adaptations) == 2
+        asyncio.run(judge.aclose())  # the request log is written behind; wait for it
+        assert {r["reasoning_tokens"] for r in store.llm_requests()} == {192}  # logged per request (migration 007)
+    finally:
+        fake.stop()

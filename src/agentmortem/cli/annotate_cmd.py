@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from agentmortem.cli import exit_codes
 from agentmortem.cli.app import app, console, err_console, fail, open_store, print_json, state, warn
 from agentmortem.defaults import DEFAULT_CONCURRENCY, DEFAULT_WORKERS
 
@@ -35,8 +36,15 @@ class Engine(StrEnum):
 
 
 ResponseFormatOption = typer.Option(
-    "--response-format", help="auto (JSON schema, plain JSON if the endpoint refuses), json_schema, json_object, text."
+    "--response-format",
+    help="auto (the family's best form, stepping down when refused), json_schema, json_object, text.",
 )
+ProviderOption = typer.Option(
+    "--provider",
+    help="Endpoint family (default: found from --base-url and --model): openai-chat, openai-reasoning, azure, "
+    "gemini, anthropic, openrouter, litellm, vllm, ollama, llamacpp, lmstudio, openai-compatible.",
+)
+ApiVersionOption = typer.Option("--api-version", help="Azure OpenAI api-version (default: $OPENAI_API_VERSION).")
 
 
 @app.command("annotate")
@@ -46,8 +54,14 @@ def annotate_command(
     ] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint URL.")] = None,
     api_key_env: Annotated[
-        str, typer.Option("--api-key-env", help="Environment variable holding the API key (none for local servers).")
-    ] = "OPENAI_API_KEY",
+        str | None,
+        typer.Option(
+            "--api-key-env",
+            help="Environment variable holding the API key (default: the family's, e.g. OPENAI_API_KEY).",
+        ),
+    ] = None,
+    provider: Annotated[str | None, ProviderOption] = None,
+    api_version: Annotated[str | None, ApiVersionOption] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Requests in flight at once.")] = (
         DEFAULT_CONCURRENCY
     ),
@@ -92,6 +106,7 @@ def annotate_command(
         with open_store() as store:
             judge = _judge(store, model, locals())
             _check_known(store, trace_ids)
+            check_endpoint(judge)
             report = _run(store, judge, taxonomy, trace_ids, concurrency, redo, quiet=as_json)
     _summary(report, judge, as_json=as_json)
     if report.failed and not report.annotated:
@@ -124,6 +139,7 @@ def _judge(store: JudgeLink, model: str | None, opts: dict[str, Any]) -> Judge:
     try:
         judge = LLMJudge(
             model, base_url=opts["base_url"], api_key_env=opts["api_key_env"], name=opts["annotator"],
+            provider=opts.get("provider"), api_version=opts.get("api_version"),
             concurrency=opts["concurrency"], context_tokens=opts["context_tokens"], samples=opts["samples"],
             temperature=opts["temperature"], timeout=opts["timeout"], redact=not opts["no_redact"],
             response_format=opts["response_format"], cache=store, log=store, price=price,
@@ -133,6 +149,30 @@ def _judge(store: JudgeLink, model: str | None, opts: dict[str, Any]) -> Judge:
         fail(str(exc), code=2)
     _check_price(judge, opts["max_cost"])
     return judge
+
+
+def check_endpoint(judge: Judge) -> None:
+    """One cheap request before the first trace; an endpoint that cannot serve the run ends it with one line.
+
+    Shared with `analyze`: call it after the judge is built and before any trace is judged.
+    """
+    probe = getattr(judge, "probe", None)
+    if probe is None:
+        return
+    import asyncio
+
+    from agentmortem.judges.llm.probe import EndpointUnusable
+
+    async def checked() -> None:
+        try:
+            await probe()
+        finally:
+            await judge.client.aclose()  # type: ignore[attr-defined]  # the run binds its own loop's connections
+
+    try:
+        asyncio.run(checked())
+    except EndpointUnusable as exc:
+        fail(str(exc), code=exit_codes.ENDPOINT_UNUSABLE)
 
 
 def _flag_price(price_input: float | None, price_output: float | None) -> Any:
@@ -205,6 +245,7 @@ def _run_on_ray(
         total = len(opts["trace_ids"]) if opts["trace_ids"] else store.count_traces()
     settings = {**opts, "concurrency": per_worker(opts["concurrency"], opts["workers"])}
     judge = _judge(MemoryCache(), model, settings)  # built here too, so bad options fail once, on the driver
+    check_endpoint(judge)
     with _progress(disable=quiet) as progress:
         task = progress.add_task(f"annotating with {judge.name} on Ray", total=total, info="")
         try:
@@ -248,7 +289,10 @@ def _summary(report: AnnotateReport, judge: Judge, *, as_json: bool) -> None:
         "requests_cached": int(usage.get("cached_requests", 0)),
         "requests_failed": int(usage.get("failed_requests", 0)),
         "prompt_tokens": int(usage.get("prompt_tokens", 0)), "cached_prompt_tokens": int(usage.get("cached_tokens", 0)),
-        "completion_tokens": int(usage.get("completion_tokens", 0)), "cost_usd": round(usage.get("cost_usd", 0.0), 6),
+        "completion_tokens": int(usage.get("completion_tokens", 0)),
+        "reasoning_tokens": int(usage.get("reasoning_tokens", 0)), "cost_usd": round(usage.get("cost_usd", 0.0), 6),
+        "cost_parts_usd": _cost_parts(judge, usage), "provider": getattr(judge, "provider", None),
+        "adaptations": list(getattr(judge, "adaptations", [])),
         "redactions": int(usage.get("redactions", 0)),
         "failures": [{"trace_id": t, "error": e} for t, e in report.failures],
     }  # fmt: skip
@@ -262,6 +306,21 @@ def _summary(report: AnnotateReport, judge: Judge, *, as_json: bool) -> None:
     _print_summary(data, judge)
 
 
+def _cost_parts(judge: Judge, usage: dict[str, float]) -> dict[str, float]:
+    """The run's cost split into input, cached input, output and reasoning (empty without a price)."""
+    price = getattr(judge, "price", None)
+    if price is None:
+        return {}
+    from agentmortem.judges.llm import Usage
+
+    total = Usage(
+        prompt_tokens=int(usage.get("prompt_tokens", 0)), cached_tokens=int(usage.get("cached_tokens", 0)),
+        completion_tokens=int(usage.get("completion_tokens", 0)),
+        reasoning_tokens=int(usage.get("reasoning_tokens", 0)),
+    )  # fmt: skip
+    return {name: round(value, 6) for name, value in price.parts(total).items()}
+
+
 def _print_summary(data: dict[str, Any], judge: Judge) -> None:
     console.print(
         f"traces: {data['annotated']} annotated, {data['failed']} failed, {data['skipped']} already done"
@@ -271,14 +330,34 @@ def _print_summary(data: dict[str, Any], judge: Judge) -> None:
         f"requests: {data['requests_sent']} sent, {data['requests_cached']} served from cache, "
         f"{data['requests_failed']} failed after retries"
     )
+    fresh = data["prompt_tokens"] - data["cached_prompt_tokens"]
+    visible = data["completion_tokens"] - data["reasoning_tokens"]
     console.print(
-        f"tokens: {data['prompt_tokens']:,} prompt ({data['cached_prompt_tokens']:,} cached), "
-        f"{data['completion_tokens']:,} completion; cost ${data['cost_usd']:.4f}; "
-        f"secrets redacted: {data['redactions']}"
+        f"tokens: {fresh:,} input, {data['cached_prompt_tokens']:,} cached input, {visible:,} output, "
+        f"{data['reasoning_tokens']:,} reasoning; secrets redacted: {data['redactions']}"
     )
+    parts = data["cost_parts_usd"]
+    split = (
+        f" (input ${parts['input']:.4f}, cached input ${parts['cached_input']:.4f}, output ${parts['output']:.4f}, "
+        f"reasoning ${parts['reasoning']:.4f})"
+        if parts
+        else ""
+    )
+    console.print(f"cost: ${data['cost_usd']:.4f}{split}")
+    if data["adaptations"]:
+        console.print(f"endpoint ({data['provider']}) refused a request; adapted for the rest of the run (one extra "
+                      f"request each): {_grouped(data['adaptations'], getattr(judge, 'model', ''))}")  # fmt: skip
     budget = getattr(judge, "budget", None)
     if budget is not None and budget.exhausted:
         warn(f"cost cap ${budget.max_cost} reached: no further requests were sent; run again to continue")
+
+
+def _grouped(lines: list[str], model: str) -> str:
+    """The lines, with the model named once when every line is about the judge's model."""
+    prefix = f"{model}: "
+    if model and all(line.startswith(prefix) for line in lines):
+        return prefix + "; ".join(line.removeprefix(prefix) for line in lines)
+    return "; ".join(lines)
 
 
 @annotations_app.command("list")

@@ -15,3 +15,7 @@ the run's scenario. What could be done was done; every problem was printed, one 
 
 USAGE = 2
 """The command line asks for something impossible: an unknown format, an option value out of range."""
+
+ENDPOINT_UNUSABLE = 4
+"""The LLM endpoint cannot serve the run, found by one cheap request before the first trace: connection refused,
+DNS or TLS failure, the key refused or missing, no such model. Nothing was judged; the one line says what to fix."""

@@ -154,6 +154,7 @@ def analyze_command(
     quiet: QuietOption = False,
 ) -> None:
     """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
+    from agentmortem.cli.annotate_cmd import check_endpoint
     from agentmortem.engines.local import annotate_store
     from agentmortem.ingest import ingest
     from agentmortem.taxonomy import mast
@@ -163,6 +164,7 @@ def analyze_command(
         fail(f"{labels}: no such label file", code=2)
     settings = _settings(group_by, isolated_max, cascading_min, max_drilldown)
     judge = _judge(model, base_url=base_url, api_key_env=api_key_env, annotator=annotator)
+    check_endpoint(judge)  # an LLM endpoint that cannot serve the run ends it here, before anything is read
     # A judge with a synchronous `annotate` (the offline detectors) labels each trace while it is read; the
     # engine then only judges what is left (traces stored earlier), and an LLM judge everything not yet done.
     inline = getattr(judge, "annotate", None)

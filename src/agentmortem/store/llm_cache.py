@@ -12,8 +12,13 @@ from agentmortem.store.base import StoreBase, utc_now
 
 _LLM_LOG_FIELDS = [
     "key", "trace_id", "annotator", "model", "base_url", "from_cache", "error",
-    "prompt_tokens", "cached_tokens", "completion_tokens", "cost_usd",
+    "prompt_tokens", "cached_tokens", "completion_tokens", "cost_usd", "reasoning_tokens",
 ]  # fmt: skip
+# Columns named: a column added by a later migration sits at the end of the table, not where the list has it.
+_LOG_INSERT = (
+    f"INSERT INTO llm_requests (ts, {', '.join(_LLM_LOG_FIELDS)}) "  # noqa: S608 (constant column names)
+    f"VALUES ({', '.join('?' * (len(_LLM_LOG_FIELDS) + 1))})"
+)
 
 
 class LLMCache(StoreBase):
@@ -41,7 +46,7 @@ class LLMCache(StoreBase):
     def log_llm_request(self, record: dict[str, Any]) -> None:
         """Append one LLM request (sent or served from the cache) to the request log; any thread."""
         self._thread_con().execute(
-            "INSERT INTO llm_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _LOG_INSERT,
             [utc_now(), *(record.get(name) for name in _LLM_LOG_FIELDS)],
         )
 

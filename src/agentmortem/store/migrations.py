@@ -235,5 +235,13 @@ MIGRATIONS: list[tuple[str, str | MigrationStep]] = [
         ALTER TABLE outcomes ADD COLUMN warnings JSON;
         """,
     ),
+    (
+        "007_llm_reasoning_tokens",
+        """
+        -- Tokens a reasoning model spent thinking (part of completion_tokens, priced as each provider prices them),
+        -- logged per request so a run's cost can be split into input, cached input, output and reasoning.
+        ALTER TABLE llm_requests ADD COLUMN reasoning_tokens BIGINT DEFAULT 0;
+        """,
+    ),
     ("012_trace_keys", _trace_keys),
 ]

@@ -20,17 +20,32 @@ class PriceError(ValueError):
 
 
 class Price(BaseModel):
-    """USD per million tokens."""
+    """USD per million tokens.
+
+    Usage follows OpenAI's convention, which OpenRouter and Gemini's compatible endpoint follow too: cached prompt
+    tokens are part of `prompt_tokens`, reasoning tokens part of `completion_tokens`. Reasoning tokens are billed
+    as output by every provider in the table, so `reasoning` defaults to the output rate.
+    """
 
     input: float
     output: float
     cached_input: float | None = None
+    reasoning: float | None = None
 
     def cost(self, usage: Usage) -> float:
-        """Cost of `usage` at this price; cached prompt tokens at the cached rate when one is known."""
+        """Cost of `usage` at this price; cached prompt and reasoning tokens at their own rates when known."""
+        return sum(self.parts(usage).values())
+
+    def parts(self, usage: Usage) -> dict[str, float]:
+        """The cost split into fresh input, cached input, visible output and reasoning, in USD."""
         cached_rate = self.cached_input if self.cached_input is not None else self.input
+        reasoning_rate = self.reasoning if self.reasoning is not None else self.output
         fresh = max(usage.prompt_tokens - usage.cached_tokens, 0)
-        return (fresh * self.input + usage.cached_tokens * cached_rate + usage.completion_tokens * self.output) / PER
+        visible = max(usage.completion_tokens - usage.reasoning_tokens, 0)
+        return {
+            "input": fresh * self.input / PER, "cached_input": usage.cached_tokens * cached_rate / PER,
+            "output": visible * self.output / PER, "reasoning": usage.reasoning_tokens * reasoning_rate / PER,
+        }  # fmt: skip
 
 
 @dataclass
@@ -43,6 +58,8 @@ class Usage:
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    """Part of `completion_tokens` the model spent reasoning (reported by reasoning models)."""
     cost_usd: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
@@ -55,7 +72,7 @@ class Usage:
 
 @lru_cache(maxsize=1)
 def builtin_prices() -> dict[str, Price]:
-    """The price table shipped with agentmortem."""
+    """The price table shipped with agentmortem (its header names the date and the pages it was read from)."""
     text = resources.files("agentmortem.judges.llm").joinpath("prices.yaml").read_text(encoding="utf-8")
     return {name: Price.model_validate(value) for name, value in yaml.safe_load(text).items()}
 

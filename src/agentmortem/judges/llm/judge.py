@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from agentmortem.judges.llm import providers
 from agentmortem.judges.llm.cache import AnswerCache, KeyParts, RequestLog, cache_key
 from agentmortem.judges.llm.chunk import DEFAULT_OVERLAP, Chunk, split
-from agentmortem.judges.llm.client import ChatClient, RequestFailed, ResponseFormat, RetryPolicy
+from agentmortem.judges.llm.client import ChatClient, ContextTooLong, Reply, RequestFailed, ResponseFormat, RetryPolicy
 from agentmortem.judges.llm.compact import DEFAULT_STEP_CHARS, compact
 from agentmortem.judges.llm.cost import Budget, Price, Usage, price_for
 from agentmortem.judges.llm.merge import merge_chunks, merge_samples
 from agentmortem.judges.llm.parse import AnswerError, ParsedAnswer, StepTexts, parse_answer
+from agentmortem.judges.llm.probe import KeySource, probe
 from agentmortem.judges.llm.prompt import PROMPT_VERSION, reask_prompt, system_prompt, user_prompt, verdict_schema
+from agentmortem.judges.llm.providers.openai import AZURE_DEFAULT_VERSION, AZURE_ENDPOINT_ENV, AZURE_VERSION_ENV
 from agentmortem.judges.llm.render import delimiter_for, neutralise, step_body, step_text
 from agentmortem.judges.llm.tokens import estimate_messages, estimate_tokens
 from agentmortem.judges.redact import Redactions, redact_trace
@@ -36,6 +39,13 @@ HEADER_ALLOWANCE = 1_500
 SUMMARY_CHARS = 2_400
 ANSWER_TOKENS_PER_MODE = 160
 """Expected answer size per mode, used only to reserve cost before a request is sent."""
+MIN_ANSWER_TOKENS = 1_024
+LONGER_ANSWER = 2
+"""An answer cut at the token limit is asked again once with this many times the budget."""
+CONTEXT_SHRINKS = 3
+"""Times a trace is re-split after the endpoint refused a part as too long for the model's context."""
+CONTEXT_MARGIN = 0.9
+"""Share of a context limit named by the endpoint that is used: our token estimate is not its tokenizer."""
 
 
 class BudgetExceeded(Exception):
@@ -44,6 +54,17 @@ class BudgetExceeded(Exception):
 
 class AnswerFailed(Exception):
     """No usable answer even after asking again; carries the attempts and the last raw answer."""
+
+
+@dataclass
+class _Got:
+    """One raw answer as the judge uses it: text, cache key, and how generation ended."""
+
+    text: str
+    key: str
+    finish_reason: str | None = None
+    refusal: str | None = None
+    budget: int | None = None
 
 
 @dataclass
@@ -68,7 +89,9 @@ class LLMJudge:
         *,
         base_url: str | None = None,
         api_key: str | None = None,
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str | None = None,
+        provider: str | None = None,
+        api_version: str | None = None,
         name: str | None = None,
         concurrency: int = 16,
         context_tokens: int = DEFAULT_CONTEXT_TOKENS,
@@ -101,10 +124,21 @@ class LLMJudge:
         self.cache, self.log = cache, log
         self.price = price if price is not None else price_for(model, prices)
         self.budget = Budget(max_cost)
+        self.resolved = providers.resolve(model, base_url, provider)
+        profile = self.resolved.profile
+        env = api_key_env or profile.key_env
+        key = api_key or (os.environ.get(env) if env else None)
+        self.key_source = KeySource(env, found=bool(key), from_argument=api_key is not None)
+        if profile.name == "azure":
+            base_url = base_url or os.environ.get(AZURE_ENDPOINT_ENV)
+            api_version = api_version or os.environ.get(AZURE_VERSION_ENV) or AZURE_DEFAULT_VERSION
+            if not base_url:
+                raise ValueError(f"Azure OpenAI needs an endpoint: give --base-url or set ${AZURE_ENDPOINT_ENV}")
         self.client = ChatClient(
-            model=model, base_url=base_url, api_key=api_key or os.environ.get(api_key_env), timeout=timeout,
-            retry=retry, response_format=response_format, concurrency=concurrency,
+            model=model, base_url=base_url, api_key=key, timeout=timeout, retry=retry,
+            response_format=response_format, concurrency=concurrency, profile=profile, api_version=api_version,
         )  # fmt: skip
+        self._context_notes: list[str] = []
         self.stats = Usage()
         self.redactions = Redactions()
         self._pending: dict[str, Usage] = {}
@@ -112,6 +146,22 @@ class LLMJudge:
         # as soon as its answer is parsed, instead of waiting on database commits queued behind other traces'.
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentmortem-judge-writes")
         self._system: dict[tuple[str, str, int], str] = {}
+
+    # -- the endpoint -----------------------------------------------------------------------------------------
+
+    @property
+    def provider(self) -> str:
+        """The endpoint family requests are shaped for (see `providers.names()`)."""
+        return self.resolved.profile.name
+
+    @property
+    def adaptations(self) -> list[str]:
+        """What the run changed after the endpoint refused something, one line each, in the order learnt."""
+        return [f"{self.model}: {change}" for change in self.client.shape.changes] + self._context_notes
+
+    async def probe(self) -> None:
+        """One cheap request before the first trace; raises probe.EndpointUnusable when the run cannot work."""
+        await probe(self.client, self.resolved, self.key_source)
 
     # -- the Judge protocol ---------------------------------------------------------------------------------
 
@@ -130,17 +180,41 @@ class LLMJudge:
         self.redactions.add(tally)
         run = _TraceRun(sent, taxonomy, StepTexts({s.index: _quotable(s) for s in sent.steps}))
         try:
-            answer = await self._judge_chunks(run)
-        except (RequestFailed, AnswerFailed, BudgetExceeded) as exc:
+            answer = await self._judge_fitting(run)
+        except (RequestFailed, AnswerFailed, BudgetExceeded, ValueError) as exc:
             return self._annotation(run, tally, error=str(exc) or type(exc).__name__)
         return self._annotation(run, tally, answer=answer)
 
+    async def _judge_fitting(self, run: _TraceRun) -> ParsedAnswer:
+        """Judge the trace, splitting it finer when the endpoint says a part is longer than the model's context."""
+        for _ in range(CONTEXT_SHRINKS):
+            used = self.context_tokens
+            try:
+                return await self._judge_chunks(run)
+            except ContextTooLong as exc:
+                self._shrink_context(used, exc.limit)
+        return await self._judge_chunks(run)
+
+    def _shrink_context(self, used: int, limit: int | None) -> None:
+        """Fit later requests of every trace to the context the endpoint named (or half, when it named none)."""
+        if self.context_tokens < used:
+            return  # another trace already shrank it while this one's request was on its way
+        target = int(limit * CONTEXT_MARGIN) if limit is not None and limit < used else used // 2
+        self.context_tokens = target
+        note = f"{self.model}: context is {limit} tokens" if limit is not None else f"{self.model}: context too long"
+        self._context_notes.append(f"{note}; traces split into parts of at most {target} tokens")
+
     # -- chunks and samples ---------------------------------------------------------------------------------
+
+    @property
+    def _answer_budget(self) -> int:
+        """Tokens reserved for the answer: `answer_tokens`, but at most a quarter of a context the endpoint shrank."""
+        return min(self.answer_tokens, max(self.context_tokens // 4, MIN_ANSWER_TOKENS))
 
     def chunks(self, trace: Trace, taxonomy: Taxonomy) -> list[Chunk]:
         """The chunks a (redacted) trace is sent in, within this judge's token budget."""
         texts = compact([step_text(s) for s in trace.steps], limit=self.step_chars)
-        budget = self.context_tokens - self.answer_tokens - estimate_tokens(self._system_prompt(taxonomy))
+        budget = self.context_tokens - self._answer_budget - estimate_tokens(self._system_prompt(taxonomy))
         budget -= HEADER_ALLOWANCE
         if budget < 1_000:
             raise ValueError(f"a context of {self.context_tokens} tokens leaves no room for the trace")
@@ -154,6 +228,8 @@ class LLMJudge:
             messages = self._messages(run, chunk, len(chunks), earlier)
             try:
                 samples = await asyncio.gather(*(self._ask(run, messages, k) for k in range(self.samples)))
+            except ContextTooLong:
+                raise
             except (RequestFailed, AnswerFailed) as exc:
                 where = f"part {chunk.number + 1} of {len(chunks)} (steps {chunk.first}-{chunk.last}): "
                 raise type(exc)(where + str(exc), **_extra(exc)) from exc
@@ -179,7 +255,8 @@ class LLMJudge:
 
     async def _ask(self, run: _TraceRun, messages: list[dict[str, str]], sample: int) -> ParsedAnswer:
         """A usable answer to `messages`, asking once more with the validation error when the first is not."""
-        text, key = await self._request(run, messages, sample)
+        got = await self._whole(run, messages, sample, await self._request(run, messages, sample))
+        text, key = got.text, got.key
         try:
             answer = parse_answer(text, run.taxonomy, run.steps)
             if not answer.missing:
@@ -189,7 +266,8 @@ class LLMJudge:
         except AnswerError as exc:
             problem = str(exc)
         retry = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": reask_prompt(problem)}]
-        text2, key2 = await self._request(run, retry, sample)
+        got2 = await self._whole(run, retry, sample, await self._request(run, retry, sample))
+        text2, key2 = got2.text, got2.key
         try:
             answer = parse_answer(text2, run.taxonomy, run.steps)
         except AnswerError as exc:
@@ -200,22 +278,38 @@ class LLMJudge:
         await self._remember(key2, text2)
         return answer
 
-    async def _request(self, run: _TraceRun, messages: list[dict[str, str]], sample: int) -> tuple[str, str]:
+    async def _whole(self, run: _TraceRun, messages: list[dict[str, str]], sample: int, got: _Got) -> _Got:
+        """An answer that was neither refused nor cut off: a cut one is asked again once with a larger budget."""
+        if got.finish_reason == "length" and got.refusal is None:
+            budget = (got.budget or self._answer_budget) * LONGER_ANSWER
+            got = await self._request(run, messages, sample, max_tokens=budget)
+            if got.finish_reason == "length" and got.refusal is None:
+                raise AnswerFailed(f"answer cut at {budget} tokens (finish_reason 'length' twice)")
+        if got.refusal is not None:
+            raise AnswerFailed(f"the model refused to answer: {got.refusal[:200]}")
+        return got
+
+    async def _request(
+        self, run: _TraceRun, messages: list[dict[str, str]], sample: int, *, max_tokens: int | None = None
+    ) -> _Got:
         """The raw answer (from the cache when there is one) and its cache key."""
-        key = cache_key(self._key_parts(run.taxonomy, sample), messages)
+        budget = max_tokens or self._answer_budget
+        key = cache_key(self._key_parts(run.taxonomy, sample, budget), messages)
         # A lookup is a database query; off the event loop it does not hold up requests in flight.
         cached = await asyncio.to_thread(self.cache.get_cached_answer, key) if self.cache is not None else None
         if cached is not None:
             await self._count(run, Usage(cached_requests=1), key, cached=True)
-            return cached[0], key
+            return _Got(cached[0], key, budget=budget)
         estimate = self._estimate_cost(messages, run.taxonomy)
         if not self.budget.reserve(estimate):
             raise BudgetExceeded(f"cost cap of ${self.budget.max_cost} reached; request not sent")
         try:
             reply = await self.client.complete(
-                messages, schema=verdict_schema(run.taxonomy), temperature=self.temperature,
-                max_tokens=self.answer_tokens,
+                messages, schema=verdict_schema(run.taxonomy), temperature=self.temperature, max_tokens=budget,
             )  # fmt: skip
+        except ContextTooLong:
+            self.budget.settle(estimate, 0.0)
+            raise  # not a failure: the trace is split finer and asked again
         except RequestFailed as exc:
             self.budget.settle(estimate, 0.0)
             await self._count(run, Usage(failed_requests=1), key, cached=False, error=str(exc))
@@ -224,11 +318,13 @@ class LLMJudge:
         self.budget.settle(estimate, reply.usage.cost_usd)
         self._pending[key] = reply.usage
         await self._count(run, reply.usage, key, cached=False)
-        return reply.text, key
+        if reply.from_reasoning:
+            run.warnings.append("answer read from reasoning_content (content was empty)")
+        return _got(reply, key, budget)
 
-    def _key_parts(self, taxonomy: Taxonomy, sample: int) -> KeyParts:
+    def _key_parts(self, taxonomy: Taxonomy, sample: int, max_tokens: int) -> KeyParts:
         params: dict[str, Any] = {
-            "temperature": self.temperature, "max_tokens": self.answer_tokens,
+            "temperature": self.temperature, "max_tokens": max_tokens,
             "response_format": self.client.response_format, "sample": sample,
         }  # fmt: skip
         return KeyParts(self.client.base_url, self.model, params, PROMPT_VERSION, f"{taxonomy.name}@{taxonomy.version}")
@@ -275,6 +371,10 @@ class LLMJudge:
             verdicts=_ordered(answer, run.taxonomy) if answer is not None else [],
             created_at=datetime.now(UTC), usage=usage,
         )  # fmt: skip
+
+
+def _got(reply: Reply, key: str, budget: int) -> _Got:
+    return _Got(reply.text, key, finish_reason=reply.finish_reason, refusal=reply.refusal, budget=budget)
 
 
 def _quotable(step: Step) -> str:
