@@ -9,7 +9,7 @@
 Generated inputs live in a temporary folder that is deleted at the end. Needs the `ray` extra for part 1.
 
     .venv/bin/python benchmarks/scale.py [--judge-traces 400] [--latency 0.05 0.5] [--concurrency 16] [--workers 2]
-                                         [--ingest-gb 2] [--report-traces 1000000]
+                                         [--ingest-gb 2] [--report-traces 1000000] [--only judge ingest report]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from _machine import machine  # noqa: E402
 from agentmortem.analysis import build_report  # noqa: E402
 from agentmortem.engines.local import annotate_store  # noqa: E402
+from agentmortem.ingest import BATCH_CHARS  # noqa: E402
 from agentmortem.judges.llm import LLMJudge  # noqa: E402
 from agentmortem.model import Trace, make_steps  # noqa: E402
 from agentmortem.report import ReportSettings  # noqa: E402
@@ -200,6 +201,22 @@ def ingest_memory(tmp: Path, gigabytes: float) -> None:
     print(f"   peak RSS of the ingest process: {result['peak_kib'] / 1024:.0f} MiB")
     idle = baseline["peak_kib"] / 1024
     print(f"   peak RSS of a process that only imports agentmortem and opens a store: {idle:.0f} MiB")
+    bound = memory_bound(idle, largest)
+    peak = result["peak_kib"] / 1024
+    print(f"   documented bound (docs/scale-out.md): {idle:.0f} + {DUCKDB_CAP_MIB} + {OBJECT_FACTOR} x "
+          f"max({BATCH_CHARS / 2**20:.0f}, {largest / 2**20:.1f}) = {bound:.0f} MiB: "
+          f"{'within' if peak <= bound else 'EXCEEDED'} ({peak:.0f} MiB)")  # fmt: skip
+
+
+DUCKDB_CAP_MIB = 512
+"""`agentmortem.ingest.INGEST_MEMORY_LIMIT`."""
+OBJECT_FACTOR = 8
+"""How many times its text size a batch (or the largest file) may take as Python objects, bytes and Arrow tables."""
+
+
+def memory_bound(baseline_mib: float, largest_file: int) -> float:
+    """The peak-memory bound docs/scale-out.md documents: baseline + DuckDB's cap + a factor x the largest unit held."""
+    return baseline_mib + DUCKDB_CAP_MIB + OBJECT_FACTOR * max(BATCH_CHARS, largest_file) / 2**20
 
 
 # -- 3. report from Parquet for a million traces -----------------------------------------------------------------
@@ -236,6 +253,9 @@ def _without_time(text: str) -> dict[str, object]:
     return data
 
 
+PARTS = ["judge", "ingest", "report"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--judge-traces", type=int, default=400)
@@ -246,12 +266,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ingest-gb", type=float, default=2.0)
     parser.add_argument("--report-traces", type=int, default=1_000_000)
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="Run only these parts.")
     args = parser.parse_args()
     print(f"machine: {machine()}; nproc {os.cpu_count()}")
     with tempfile.TemporaryDirectory(prefix="agentmortem-scale-") as tmp:
-        judge_throughput(Path(tmp), args.judge_traces, args.latency, args.concurrency, args.workers)
-        ingest_memory(Path(tmp), args.ingest_gb)
-        parquet_report(Path(tmp), args.report_traces)
+        if "judge" in args.only:
+            judge_throughput(Path(tmp), args.judge_traces, args.latency, args.concurrency, args.workers)
+        if "ingest" in args.only:
+            ingest_memory(Path(tmp), args.ingest_gb)
+        if "report" in args.only:
+            parquet_report(Path(tmp), args.report_traces)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from agentmortem.identity import Collision, Duplicate, TraceIds, former_id
@@ -20,6 +21,9 @@ BATCH_TRACES = 2000
 BATCH_CHARS = 32_000_000
 """A batch is written in one transaction once it holds BATCH_TRACES traces or BATCH_CHARS characters of step
 content: large enough to amortise each commit's fixed cost, small enough to bound memory."""
+
+
+_CONTENT = attrgetter("content")
 
 
 @dataclass
@@ -101,14 +105,16 @@ def ingest(
             if model is not None:
                 trace.model = model
             finalize_outcome(trace, external=external, success_threshold=success_threshold, ground_truths=truths)
-            report.warnings.extend(f"{trace.id}: {warning}" for warning in trace.outcome.warnings)
+            if trace.outcome.warnings:
+                report.warnings.extend(f"{trace.id}: {warning}" for warning in trace.outcome.warnings)
             report.read += 1
             report.steps += len(trace.steps)
-            report.label_warnings.extend(f"{trace.id}: {w}" for w in trace.metadata.get(LABEL_WARNINGS_KEY, []))
+            if LABEL_WARNINGS_KEY in trace.metadata:
+                report.label_warnings.extend(f"{trace.id}: {w}" for w in trace.metadata[LABEL_WARNINGS_KEY])
             batch.append(trace)
             if annotate is not None:
                 inline.append(annotate(trace))
-            batch_chars += sum(len(step.content) for step in trace.steps)
+            batch_chars += sum(map(len, map(_CONTENT, trace.steps)))
             if on_trace is not None:
                 on_trace(trace)
             if len(batch) >= BATCH_TRACES or batch_chars >= BATCH_CHARS:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Literal
+from operator import attrgetter
+from typing import Any, Literal, TypeVar, get_args
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -113,6 +114,8 @@ class Trace(BaseModel):
 
 
 _FINGERPRINT_FIELDS = [name for name in Step.model_fields if name != "pair_index"]  # pairing is derived
+_FINGERPRINT_ROW = attrgetter(*_FINGERPRINT_FIELDS)
+"""One step's fingerprinted fields as a tuple, in one C call (orjson writes a tuple as the same JSON array)."""
 
 
 def content_fingerprint(trace: Trace, *, as_id: str | None = None) -> str:
@@ -123,9 +126,10 @@ def content_fingerprint(trace: Trace, *, as_id: str | None = None) -> str:
 def step_rows(trace: Trace) -> bytes:
     """The steps' fingerprinted fields as JSON: the costly half of a fingerprint, kept to fingerprint other ids.
 
-    Fields are read directly (no model_dump) because this runs for every step of every ingested trace.
+    Fields are read with one `attrgetter` per step (no model_dump) because this runs for every step of every
+    ingested trace; the bytes are those of a list of lists, as stored fingerprints were computed.
     """
-    return orjson.dumps([[getattr(step, name) for name in _FINGERPRINT_FIELDS] for step in trace.steps])
+    return orjson.dumps([_FINGERPRINT_ROW(step) for step in trace.steps])
 
 
 def fingerprint_of(trace_id: str, rows: bytes) -> str:
@@ -145,15 +149,121 @@ def pair_tool_calls(steps: list[Step]) -> None:
             open_calls[step.call_id] = step.index
         elif step.kind == "tool_result" and step.call_id in open_calls:
             call = steps[open_calls.pop(step.call_id)]
-            call.pair_index, step.pair_index = step.index, call.index
+            _set_field(call, "pair_index", step.index)
+            _set_field(step, "pair_index", call.index)
             if step.tool_name is None:
-                step.tool_name = call.tool_name
+                _set_field(step, "tool_name", call.tool_name)
+
+
+def _set_field(step: Step, name: str, value: Any) -> None:
+    """`step.<name> = value` as pydantic does it for a model without assignment validation, minus its dispatch."""
+    step.__dict__[name] = value
+    step.__pydantic_fields_set__.add(name)
 
 
 def make_steps(raw_steps: list[dict[str, Any]]) -> list[Step]:
-    """Build steps from dicts, numbering them 0..n-1 and pairing tool calls with results."""
-    steps = [Step(index=i, **raw) for i, raw in enumerate(raw_steps)]
+    """Build steps from dicts, numbering them 0..n-1 and pairing tool calls with results.
+
+    The steps of a trace are checked as one batch (`_plain_steps`): when every field of every step already has
+    the type the model wants, the steps are built without a validator call each; otherwise (a value pydantic
+    would coerce or refuse) every step goes through `Step(...)`, so the result, and any error, is exactly the
+    validated one.
+    """
+    steps = _unvalidated_steps(raw_steps) if _plain_steps(raw_steps) else None
+    if steps is None:
+        steps = [Step(index=i, **raw) for i, raw in enumerate(raw_steps)]
     pair_tool_calls(steps)
+    return steps
+
+
+_STEP_DEFAULTS: dict[str, Any] = {
+    name: info.default for name, info in Step.model_fields.items() if not info.is_required()
+}
+_STEP_TEMPLATE: dict[str, Any] = {name: _STEP_DEFAULTS.get(name) for name in Step.model_fields}
+"""Every field in declaration order with its default: a step's `__dict__` as validation lays it out."""
+_STEP_KINDS = frozenset(get_args(StepKind))
+_PLAIN_TYPES: dict[str, frozenset[type]] = {
+    "kind": frozenset({str}),
+    "role": frozenset({str, type(None)}),
+    "agent": frozenset({str, type(None)}),
+    "content": frozenset({str}),
+    "tool_name": frozenset({str, type(None)}),
+    "tool_args": frozenset({str, type(None)}),
+    "call_id": frozenset({str, type(None)}),
+    "pair_index": frozenset({int, type(None)}),
+    "is_error": frozenset({bool}),
+    "timestamp": frozenset({datetime, type(None)}),
+    "input_tokens": frozenset({int, type(None)}),
+    "output_tokens": frozenset({int, type(None)}),
+    "source_type": frozenset({str, type(None)}),
+}
+"""Exact types a raw step field may hold to be taken as is: what validation would return unchanged."""
+
+
+def _plain_steps(raw_steps: list[dict[str, Any]]) -> bool:
+    """Whether validating these raw steps would change nothing: known fields only, each of its exact type.
+
+    One pass over all the fields of the trace's steps, then one over their kinds; any surprise (an unknown
+    field, a value pydantic would coerce or refuse, a missing kind) answers False.
+    """
+    try:
+        return all(type(value) in _PLAIN_TYPES[name] for raw in raw_steps for name, value in raw.items()) and all(
+            raw["kind"] in _STEP_KINDS for raw in raw_steps
+        )
+    except (KeyError, TypeError, AttributeError):  # unknown field, unhashable kind, a step that is no dict
+        return False
+
+
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+"""The slots every pydantic model instance fills, set through their descriptors (cheaper than setattr by name)."""
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_LAYOUTS: dict[type[BaseModel], list[tuple[str, Any, Any]]] = {}
+"""Per model class: (field, default, default factory) in declaration order, for `trusted`."""
+
+
+def trusted(cls: type[_Model], fields: dict[str, Any]) -> _Model:
+    """A `cls` instance holding `fields` (defaults for the rest), built without validation.
+
+    For code that makes models from values of exactly the declared types, in bulk (the detectors' verdicts):
+    the instance is the one `cls(**fields)` returns for such values, at a fraction of the cost. Never for input
+    read from outside.
+    """
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = [(name, info.default, info.default_factory) for name, info in cls.model_fields.items()]
+    values = {}
+    for name, default, factory in layout:
+        if name in fields:
+            values[name] = fields[name]
+        else:
+            values[name] = factory() if factory is not None else default
+    model = cls.__new__(cls)
+    _SET_DICT(model, values)
+    _SET_FIELDS_SET(model, set(fields))
+    _SET_EXTRA(model, None)
+    _SET_PRIVATE(model, None)
+    return model
+
+
+def _unvalidated_steps(raw_steps: list[dict[str, Any]]) -> list[Step]:
+    """Steps from raw dicts `_plain_steps` accepted, laid out exactly as validation lays them out, without its cost."""
+    new = Step.__new__
+    steps = []
+    for index, raw in enumerate(raw_steps):
+        fields = _STEP_TEMPLATE.copy()
+        fields.update(raw)
+        fields["index"] = index
+        step = new(Step)
+        _SET_DICT(step, fields)
+        _SET_FIELDS_SET(step, {"index", *raw})
+        _SET_EXTRA(step, None)
+        _SET_PRIVATE(step, None)
+        steps.append(step)
     return steps
 
 

@@ -52,7 +52,7 @@ import orjson
 
 from agentmortem.identity import name_after_file
 from agentmortem.label_formats.embedded import LABEL_ROWS_KEY, LABEL_WARNINGS_KEY
-from agentmortem.model import Outcome, Step, StepKind, Trace, pair_tool_calls
+from agentmortem.model import Outcome, Step, StepKind, Trace, make_steps
 from agentmortem.readers.base import ReadError
 from agentmortem.readers.jsonio import first_json_value
 
@@ -353,9 +353,10 @@ def build_steps(messages: list[Any]) -> tuple[list[Step], list[int]]:
     """Steps for a message list, and the index of the first step each message produced.
 
     One step per message, one tool_call step per tool call, results paired. An empty assistant message that only
-    carries tool calls is those calls, with no message step of its own.
+    carries tool calls is those calls, with no message step of its own. Steps are gathered as plain fields and
+    built by `make_steps`, which checks them once per trace.
     """
-    steps: list[Step] = []
+    steps: list[dict[str, Any]] = []
     firsts: list[int] = []
     pending_legacy: int | None = None  # index of an unanswered legacy function_call
     for message in messages:
@@ -369,11 +370,11 @@ def build_steps(messages: list[Any]) -> tuple[list[Step], list[int]]:
         content = message.get("content")
         text = content if isinstance(content, str) else content_text(message)
         kind = _ROLE_KIND.get(role, "message") if role else "message"
-        step = Step(index=len(steps), kind=kind, role=role, agent=agent, content=text)
+        step: dict[str, Any] = {"kind": kind, "role": role, "agent": agent, "content": text}
         if kind == "tool_result":
             _set_result_fields(step, message)
-            if role == "function" and step.call_id is None and pending_legacy is not None:
-                step.call_id, pending_legacy = steps[pending_legacy].call_id, None
+            if role == "function" and step["call_id"] is None and pending_legacy is not None:
+                step["call_id"], pending_legacy = steps[pending_legacy]["call_id"], None
         calls_only = not text and kind == "message" and bool(message.get("tool_calls") or message.get("function_call"))
         if not calls_only:  # an empty assistant turn that only carries tool calls is those calls, nothing more
             steps.append(step)
@@ -382,19 +383,18 @@ def build_steps(messages: list[Any]) -> tuple[list[Step], list[int]]:
                 steps.append(_tool_call_step(len(steps), call, role=role, agent=agent))
                 if call.get("_legacy"):
                     pending_legacy = len(steps) - 1
-    pair_tool_calls(steps)
-    return steps, firsts
+    return make_steps(steps), firsts
 
 
-def _set_result_fields(step: Step, message: dict[str, Any]) -> None:
+def _set_result_fields(step: dict[str, Any], message: dict[str, Any]) -> None:
     """Set call id, tool name and agent of a tool-result step.
 
     `name` names the tool when the message answers a call (legacy `function` role, or a `tool_call_id`);
     frameworks that export without call ids (AG2 in MAD) put the answering agent there instead.
     """
-    step.call_id = _text_or_none(message.get("tool_call_id"))
-    if step.role == "function" or step.call_id is not None:
-        step.tool_name, step.agent = step.agent, None
+    step["call_id"] = _text_or_none(message.get("tool_call_id"))
+    if step["role"] == "function" or step["call_id"] is not None:
+        step["tool_name"], step["agent"] = step["agent"], None
 
 
 def content_text(message: dict[str, Any]) -> str:
@@ -429,18 +429,17 @@ def _tool_calls(message: dict[str, Any]) -> list[dict[str, Any]]:
     return calls
 
 
-def _tool_call_step(index: int, call: dict[str, Any], *, role: str | None, agent: str | None) -> Step:
+def _tool_call_step(index: int, call: dict[str, Any], *, role: str | None, agent: str | None) -> dict[str, Any]:
     function: dict[str, Any] = call["function"] if isinstance(call.get("function"), dict) else {}
     arguments = function.get("arguments")
     call_id = _text_or_none(call.get("id"))
     if call_id is None and call.get("_legacy"):
         call_id = f"function_call-{index}"  # legacy calls carry no id; a synthetic one pairs the result
-    return Step(
-        index=index,
-        kind="tool_call",
-        role=role,
-        agent=agent,
-        tool_name=_text_or_none(function.get("name")),
-        tool_args=arguments if isinstance(arguments, str) else _text_or_none(arguments),
-        call_id=call_id,
-    )
+    return {
+        "kind": "tool_call",
+        "role": role,
+        "agent": agent,
+        "tool_name": _text_or_none(function.get("name")),
+        "tool_args": arguments if isinstance(arguments, str) else _text_or_none(arguments),
+        "call_id": call_id,
+    }

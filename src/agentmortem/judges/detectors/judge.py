@@ -24,7 +24,7 @@ from agentmortem.judges.detectors import (
 )
 from agentmortem.judges.detectors.config import DetectorConfig, load_config
 from agentmortem.judges.detectors.view import Finding, TraceView
-from agentmortem.model import Annotation, ModeVerdict, Trace
+from agentmortem.model import Annotation, ModeVerdict, Trace, trusted
 from agentmortem.taxonomy import Taxonomy
 
 DETECTORS_VERSION = "1"
@@ -79,13 +79,23 @@ class DetectorsJudge:
 
     def annotate(self, trace: Trace, taxonomy: Taxonomy) -> Annotation:
         """The synchronous form of `judge`, for callers outside an event loop."""
-        known = frozenset(taxonomy.ids)  # built once: `ids` makes a new list on every access
+        known = self._known_modes(taxonomy)
         verdicts = [_verdict(f) for f in self.findings(trace) if f.mode_id in known]
-        return Annotation(
-            trace_id=trace.id, annotator=self.name, annotator_kind="detectors", annotator_version=self.version,
-            taxonomy=taxonomy.name, taxonomy_version=taxonomy.version, verdicts=verdicts,
-            summary=_summary(verdicts), created_at=datetime.now(UTC),
-        )  # fmt: skip
+        # Built with `trusted`: every value here has its declared type, and validating ~10 models a trace was a
+        # quarter of the detectors' cost.
+        return trusted(Annotation, {
+            "trace_id": trace.id, "annotator": self.name, "annotator_kind": "detectors",
+            "annotator_version": self.version, "taxonomy": taxonomy.name, "taxonomy_version": taxonomy.version,
+            "verdicts": verdicts, "summary": _summary(verdicts), "created_at": datetime.now(UTC),
+        })  # fmt: skip
+
+    def _known_modes(self, taxonomy: Taxonomy) -> frozenset[str]:
+        """The taxonomy's mode ids, built once per taxonomy (`ids` makes a new list on every access)."""
+        cached = self.__dict__.get("_known")
+        if cached is None or cached[0] is not taxonomy:
+            cached = self.__dict__["_known"] = (taxonomy, frozenset(taxonomy.ids))
+        known: frozenset[str] = cached[1]
+        return known
 
     def findings(self, trace: Trace) -> list[Finding]:
         """What every enabled detector says about `trace` (detectors that cannot tell are left out)."""
@@ -100,10 +110,11 @@ class DetectorsJudge:
 
 
 def _verdict(finding: Finding) -> ModeVerdict:
-    return ModeVerdict(
-        mode_id=finding.mode_id, present=finding.present, evidence=list(finding.evidence) if finding.present else [],
-        explanation=finding.explanation, confidence=None,
-    )  # fmt: skip
+    return trusted(ModeVerdict, {
+        "mode_id": finding.mode_id, "present": finding.present,
+        "evidence": list(finding.evidence) if finding.present else [], "explanation": finding.explanation,
+        "confidence": None,
+    })  # fmt: skip
 
 
 def _summary(verdicts: list[ModeVerdict]) -> str:
