@@ -25,6 +25,11 @@ StepKind = Literal["message", "tool_call", "tool_result", "system", "event"]
 """What a step is: a message between participants, a tool invocation, a tool's answer, a system/harness
 instruction, or a bookkeeping event (token counts, aborted turns, context compaction…)."""
 
+CONTENT_NOT_CAPTURED = "content-not-captured"
+"""Last segment of the `source_type` of a step that stands for a model call whose telemetry recorded no content
+(e.g. an OTel span with message capture off): the step keeps the call's tokens, and judges must read the call's
+answer as unknown — neither given nor missing."""
+
 AnnotatorKind = Literal["llm", "detectors", "human", "imported", "mock"]
 AnnotationStatus = Literal["ok", "failed"]
 
@@ -58,6 +63,11 @@ class Step(BaseModel):
         description="The source record type this step came from, e.g. 'event_msg/turn_aborted' or 'span:chat'; "
         "lets detectors see harness events without knowing the file format.",
     )
+
+
+def content_not_captured(step: Step) -> bool:
+    """True when `step` stands for a model call whose content the source did not record."""
+    return step.source_type is not None and step.source_type.endswith(":" + CONTENT_NOT_CAPTURED)
 
 
 class Outcome(BaseModel):

@@ -62,7 +62,7 @@ _SIDE_FILE_SUFFIXES = {".yaml", ".yml", ".csv", ".tsv"}
 _DESCRIPTIONS: dict[str, str] = {
     "codex": "Codex CLI session JSONL (rollout-*.jsonl) and ITBench SRE run directories",
     "mad": "MAST-Data (MAD) records: raw ChatDev/MetaGPT/AG2 logs with MAST labels",
-    "otel": "OpenTelemetry OTLP/JSON exports (GenAI semantic conventions, OpenInference)",
+    "otel": "OpenTelemetry traces (OTLP/JSON or .pb, Tempo, Jaeger, Zipkin): GenAI, OpenLLMetry, OpenInference, ADK",
     "claude": "Claude Code session JSONL and Anthropic Messages JSON (content blocks)",
     "openai": "OpenAI chat messages (role/content/tool_calls) as JSON or JSONL; tau-bench, Who&When, MAD-as-chat",
     "text": "Plain-text logs with turn markers (User:, Agent:, [agent], ### Assistant, >>> tool)",

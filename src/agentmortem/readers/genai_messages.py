@@ -7,7 +7,10 @@ Three shapes reach this module, all normalised to one list of raw step dicts (th
   media parts (`blob`, `uri`, `file`) that are kept as a short placeholder.
 - Chat-completions style messages, used by the older GenAI event bodies and by OpenInference once unflattened:
   `{"role", "content", "tool_calls": [{"id", "function": {"name", "arguments"}}], "tool_call_id", "name"}`.
-- OpenInference's flattened attributes (`llm.input_messages.0.message.role` …), rebuilt by `unflatten_messages`.
+- OpenInference's flattened attributes (`llm.input_messages.0.message.role` …), rebuilt by `unflatten_messages`,
+  and OpenLLMetry's (`gen_ai.prompt.0.role`, `gen_ai.completion.0.tool_calls.0.name` …), by `unflatten_openllmetry`.
+- Google GenAI `Content` objects as ADK dumps them (`{"role": "user" | "model", "parts": [{"text"},
+  {"function_call"}, {"function_response"}]}`), by `genai_content_steps`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ _SYSTEM_ROLES = {"system", "developer"}
 _FLAT_KEY = re.compile(r"^(\d+)\.message\.(.+)$")
 _FLAT_TOOL_CALL = re.compile(r"^tool_calls\.(\d+)\.tool_call\.(.+)$")
 _FLAT_CONTENT = re.compile(r"^contents\.(\d+)\.message_content\.(.+)$")
+_LLMETRY_KEY = re.compile(r"^(\d+)\.(.+)$")
+_LLMETRY_TOOL_CALL = re.compile(r"^tool_calls\.(\d+)\.(id|name|arguments)$")
+_GENAI_ROLES = {"model": "assistant"}
 
 
 def parse_json_attr(value: Any) -> Any:
@@ -67,6 +73,8 @@ def _parts_steps(role: str, parts: list[Any], source: str) -> list[RawStep]:
             steps.append(_result_step(part.get("id"), None, part.get("response"), source))
         elif kind == "reasoning":
             steps.append(_text_step(role, as_text(part.get("content")), source + ":reasoning"))
+        elif kind == "refusal":
+            steps.append(_text_step(role, as_text(part.get("content")), source + ":refusal"))
         elif kind in ("blob", "uri", "file"):
             steps.append(_text_step(role, f"[{part.get('modality') or kind} {kind}]", source))
     return steps
@@ -157,3 +165,63 @@ def _flat_message(fields: dict[str, Any]) -> dict[str, Any]:
     if contents and not message.get("content"):
         message["content"] = "\n".join(contents[i] for i in sorted(contents))
     return message
+
+
+def unflatten_openllmetry(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """Rebuild chat-completions messages from OpenLLMetry's flattened `prefix.N.role/content/tool_calls.M.*`."""
+    flat: dict[int, dict[str, Any]] = {}
+    for key, value in attrs.items():
+        if key.startswith(prefix) and (match := _LLMETRY_KEY.match(key[len(prefix) :])):
+            flat.setdefault(int(match.group(1)), {})[match.group(2)] = value
+    return [_llmetry_message(flat[index]) for index in sorted(flat)]
+
+
+def _llmetry_message(fields: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {k: fields[k] for k in ("role", "content", "name", "tool_call_id") if k in fields}
+    if "content" not in message and "refusal" in fields:
+        message["content"] = fields["refusal"]
+    calls: dict[int, dict[str, Any]] = {}
+    for key, value in fields.items():
+        if call := _LLMETRY_TOOL_CALL.match(key):
+            entry = calls.setdefault(int(call.group(1)), {"function": {}})
+            if call.group(2) == "id":
+                entry["id"] = value
+            else:
+                entry["function"][call.group(2)] = value
+    if calls:
+        message["tool_calls"] = [calls[i] for i in sorted(calls)]
+    message.setdefault("role", "assistant")
+    return message
+
+
+def genai_content_steps(content: Any, *, source: str) -> list[RawStep]:
+    """Raw steps for one Google GenAI `Content` (snake_case as ADK dumps it, or the camelCase API spelling)."""
+    if not isinstance(content, dict):
+        return []
+    role = _GENAI_ROLES.get(str(content.get("role") or "model"), str(content.get("role")))
+    steps: list[RawStep] = []
+    for part in _as_list(content.get("parts")):
+        if not isinstance(part, dict):
+            continue
+        call = part.get("function_call") or part.get("functionCall")
+        response = part.get("function_response") or part.get("functionResponse")
+        if isinstance(call, dict):
+            steps.append(_call_step(call.get("id"), call.get("name"), call.get("args"), source))
+        elif isinstance(response, dict):
+            steps.append(_result_step(response.get("id"), response.get("name"), response.get("response"), source))
+        elif part.get("text"):
+            suffix = ":reasoning" if part.get("thought") else ""
+            steps.append(_text_step(role, as_text(part["text"]), source + suffix))
+    return steps
+
+
+def genai_system_instruction(value: Any) -> str:
+    """Text of a Google GenAI `system_instruction`: a string, a `Content`, or a list of parts or strings."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        value = value.get("parts", [])
+    if isinstance(value, list):
+        texts = [p if isinstance(p, str) else p.get("text", "") for p in value if isinstance(p, str | dict)]
+        return "\n".join(t for t in texts if t)
+    return ""

@@ -1,77 +1,82 @@
-"""OpenTelemetry traces of LLM agents, written with the GenAI semantic conventions or OpenInference.
+"""OpenTelemetry traces of LLM agents, whichever instrumentation wrote them and whichever way they were exported.
 
-Input is OTLP/JSON: one export document, or JSON Lines of exports as the collector's file exporter writes them.
+Input: OTLP/JSON (one export document, or JSON Lines of exports as the collector's file exporter writes them,
+trace and log exports mixed), Grafana Tempo's JSON (legacy `batches` keys and the current ones), Jaeger's UI/API
+JSON, Zipkin v2 JSON, and OTLP/protobuf `.pb` files (with the `otlp` extra). docs/formats.md lists them all.
 
 One `Trace` per OTel trace id; its steps come from the spans in start-time order (a parent before a child that
-starts at the same instant):
+starts at the same instant). What a span contributes is decided by `otel_conventions` (one entry per
+instrumentation: GenAI semantic conventions, OpenLLMetry, OpenInference, Google ADK, pydantic-ai / Logfire):
 
-- LLM spans (`gen_ai.operation.name` chat / text_completion / generate_content, or OpenInference kind LLM) give
-  their input messages, then their output messages. Inputs come from `gen_ai.system_instructions` and
-  `gen_ai.input.messages`, else OpenInference `llm.input_messages.*`, else the older span events
-  (`gen_ai.system.message`, `gen_ai.user.message`, `gen_ai.assistant.message`, `gen_ai.tool.message`,
-  `gen_ai.content.prompt`), else OpenInference `input.value`. Outputs likewise from `gen_ai.output.messages`,
-  `llm.output_messages.*`, `gen_ai.choice` / `gen_ai.content.completion` events, or `output.value`. Token counts
-  go on the span's first output step.
-- Tool spans (`execute_tool`, OpenInference TOOL) give a tool_call and a tool_result; span status ERROR marks the
-  result `is_error`.
-- Agent spans (`invoke_agent`, `create_agent`, OpenInference AGENT) give one `event` step naming the agent; the
-  agent name (`gen_ai.agent.name`, OpenInference `agent.name`) is inherited by every step of descendant spans.
+- A model-call span gives its input messages, then its output messages (`otel_content`); token counts go on its
+  first output step. A model call whose span recorded no output content still gives one `event` step that keeps
+  the model and the tokens and says the content was not captured (its `source_type` ends in
+  `model.CONTENT_NOT_CAPTURED`), so judges see an unknown answer rather than a missing one. When model-call spans
+  nest (ADK's `call_llm` around OpenLLMetry's `openai.chat`), one speaks for the call: the innermost that
+  captured content, else the outer one if it did, else the innermost.
+- A tool span gives a tool_call and a tool_result; span status ERROR (or an MCP result's `isError`) marks the
+  result `is_error`. A tool span inside another tool span (an MCP client span under the agent's tool span) adds
+  nothing but a result the outer one lacks.
+- An agent span gives one `event` step naming the agent; the agent's name is inherited by every step of its
+  descendant spans (`Step.agent`), so sub-steps are attributed to the agent that ran them.
+- GenAI events emitted as log records are attached to their span by trace and span id; log records whose span is
+  not in the file stand for a model call of their own.
 
-History is not duplicated. A chat span's input repeats the conversation so far, so every step has a key — its
-kind, role and text, or for tool calls and results their call id — and the trace counts how often each key has
-been emitted. An input step is emitted only when this span's input holds more copies of its key than the trace
-has emitted so far: a message already seen is skipped, while a genuinely repeated one ("continue" said twice) is
-still emitted the second time. Outputs are always emitted. A tool span's call is skipped when the model's output
-already carried that call id; a tool span without a call id adopts the id of the latest unanswered call of the
-same tool.
+History is not repeated: see `otel_steps`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from agentmortem.model import Trace, make_steps
+from agentmortem.model import CONTENT_NOT_CAPTURED, Trace, make_steps
 from agentmortem.readers.base import ReadError
-from agentmortem.readers.genai_messages import RawStep, message_steps, parse_json_attr, unflatten_messages
+from agentmortem.readers.genai_messages import RawStep, parse_json_attr
 from agentmortem.readers.jsonio import as_text, load_records
-from agentmortem.readers.otlp import Span, SpanEvent, export_spans, is_export
+from agentmortem.readers.otel_content import event_time, llm_inputs, llm_outputs, tool_io
+from agentmortem.readers.otel_conventions import Convention, SpanRole, agent_name, classify, lookup
+from agentmortem.readers.otel_exports import (
+    PROTOBUF_SUFFIXES,
+    is_jaeger,
+    is_zipkin,
+    jaeger_spans,
+    json_head_kind,
+    protobuf_exports,
+    zipkin_spans,
+)
+from agentmortem.readers.otel_steps import StepLog
+from agentmortem.readers.otlp import LogEvent, Span, export_logs, export_spans, is_export, unwrap
 
-SpanRole = Literal["llm", "tool", "agent", "other"]
-
-_LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "completion"}
-_AGENT_OPERATIONS = {"invoke_agent", "create_agent"}
-_INPUT_EVENTS = {
-    "gen_ai.system.message": "system",
-    "gen_ai.user.message": "user",
-    "gen_ai.assistant.message": "assistant",
-    "gen_ai.tool.message": "tool",
-}
-_OUTPUT_EVENTS = {"gen_ai.choice"}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MARKERS = ("gen_ai.", "openinference.span.kind", '"llm.', "traceloop.", "gcp.vertex.agent", "call_llm")
 
 
 class OtelReader:
-    """Reads OTLP/JSON trace exports written with GenAI or OpenInference attributes."""
+    """Reads OpenTelemetry trace exports of LLM agents (OTLP/JSON, Tempo, Jaeger, Zipkin, OTLP/protobuf)."""
 
     name: ClassVar[str] = "otel"
-    description: ClassVar[str] = "OpenTelemetry OTLP/JSON exports (GenAI semantic conventions, OpenInference)"
+    description: ClassVar[str] = (
+        "OpenTelemetry traces (OTLP/JSON or .pb, Tempo, Jaeger, Zipkin): GenAI, OpenLLMetry, OpenInference, ADK"
+    )
 
     def sniff(self, path: Path, head: str) -> float:
-        """Certain when the head shows an OTLP export carrying GenAI or OpenInference attributes."""
-        if '"resourceSpans"' not in head and '"resource_spans"' not in head:
+        """Certain when the head shows a trace export carrying LLM-agent attributes; likely for any trace export."""
+        if path.suffix.lower() in PROTOBUF_SUFFIXES:
+            return 0.95 if any(m.strip('"') in head for m in _MARKERS) else 0.6
+        otlp = any(f'"{key}"' in head for key in ("resourceSpans", "resource_spans", "resourceLogs")) or (
+            '"batches"' in head and ('"instrumentationLibrarySpans"' in head or '"scopeSpans"' in head)
+        )
+        if not otlp and json_head_kind(head) is None:
             return 0.0
-        if "gen_ai." in head or "openinference.span.kind" in head or '"llm.' in head:
-            return 0.95
-        return 0.6
+        return 0.95 if any(marker in head for marker in _MARKERS) else 0.6
 
     def read(self, path: Path, errors: list[ReadError]) -> Iterator[Trace]:
         """Yield one trace per OTel trace id found in the file."""
         by_trace: dict[str, list[Span]] = {}
-        for span in _file_spans(path, errors):
+        for span in file_spans(path, errors):
             by_trace.setdefault(span.trace_id, []).append(span)
         found = 0
         for trace_id, spans in by_trace.items():
@@ -83,46 +88,188 @@ class OtelReader:
             errors.append(ReadError(path, "no GenAI or OpenInference spans (LLM, tool or agent) in this export"))
 
 
-def _file_spans(path: Path, errors: list[ReadError]) -> Iterator[Span]:
-    """Every span of every export in the file; a bad JSON Lines row is reported and the rest still read."""
+def file_spans(path: Path, errors: list[ReadError]) -> Iterator[Span]:
+    """Every span in the file, whatever its export shape, with the file's log events attached to their spans."""
+    spans: list[Span] = []
+    logs: list[LogEvent] = []
+    for document, line in _documents(path, errors):
+        if is_jaeger(document):
+            spans.extend(jaeger_spans(document, path, errors))
+        elif is_zipkin(document):
+            spans.extend(zipkin_spans(document, path, errors))
+        elif line is not None and not is_export(document):
+            errors.append(ReadError(path, "not an OTLP trace export (no 'resourceSpans')", line=line))
+        else:
+            spans.extend(_otlp_spans(document, path, errors, line, logs))
+    yield from _attach_logs(spans, logs)
+
+
+def _documents(path: Path, errors: list[ReadError]) -> Iterator[tuple[Any, int | None]]:
+    """Each export document with its line (None for a whole-file JSON document or a protobuf message)."""
+    if path.suffix.lower() in PROTOBUF_SUFFIXES:
+        for export in protobuf_exports(path):
+            yield export, None
+        return
     is_lines, records = load_records(path, errors)
     for line, value in records:
-        exports = value if isinstance(value, list) and not is_lines else [value]
-        for export in exports:
-            if is_lines and not is_export(export):
-                errors.append(ReadError(path, "not an OTLP trace export (no 'resourceSpans')", line=line))
-                continue
-            yield from export_spans(export, path, errors, line=line)
+        if isinstance(value, list) and not is_lines and not is_zipkin(value):
+            for export in value:
+                yield export, None
+        else:
+            yield value, line if is_lines else None
+
+
+def _otlp_spans(
+    document: Any, path: Path, errors: list[ReadError], line: int | None, logs: list[LogEvent]
+) -> list[Span]:
+    document = unwrap(document)
+    if isinstance(document, dict) and any(k in document for k in ("resourceLogs", "resource_logs")):
+        logs.extend(export_logs(document, path, errors, line=line))
+        if not any(k in document for k in ("resourceSpans", "resource_spans", "batches")):
+            return []
+    return list(export_spans(document, path, errors, line=line))
+
+
+def _attach_logs(spans: list[Span], logs: list[LogEvent]) -> list[Span]:
+    """Give each span its log records; records of a span not in the file become a model-call span of their own."""
+    by_id = {(s.trace_id, s.span_id): s for s in spans}
+    orphans: dict[tuple[str, str], Span] = {}
+    for log in sorted(logs, key=lambda event: event.time_ns):
+        key = (log.trace_id, log.span_id)
+        span = by_id.get(key) or orphans.get(key)
+        if span is None:
+            span = orphans[key] = _log_span(log)
+        span.logs.append(log)
+        for name in ("gen_ai.request.model", "gen_ai.response.model", "gen_ai.system"):
+            if name in log.attrs:
+                span.attrs.setdefault(name, log.attrs[name])
+    return [*spans, *orphans.values()]
+
+
+def _log_span(log: LogEvent) -> Span:
+    return Span(
+        trace_id=log.trace_id,
+        span_id=log.span_id,
+        parent_id=None,
+        name="gen_ai log events",
+        start_ns=log.time_ns,
+        end_ns=log.time_ns,
+        attrs={"gen_ai.operation.name": str(log.attrs.get("gen_ai.operation.name", "chat"))},
+        resource={},
+    )
+
+
+class _Roles:
+    """Each span's role and claiming convention, its agent, and which nested model and tool spans stay silent."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        self.by_id = {span.span_id: span for span in spans}
+        self.claims = {span.span_id: classify(span.name, span.attrs) for span in spans}
+        self.content: dict[str, tuple[list[RawStep], list[RawStep]]] = {}
+        for span in spans:
+            role, convention = self.claims[span.span_id]
+            if role == "llm":
+                source = _source(span, role)
+                self.content[span.span_id] = (
+                    llm_inputs(span, convention, source),
+                    llm_outputs(span, convention, source),
+                )
+        self.silent = self._silent_model_calls() | self._nested_tools()
+
+    def role(self, span: Span) -> tuple[SpanRole, Convention | None]:
+        """The span's role and the convention that claimed it."""
+        return self.claims[span.span_id]
+
+    def ancestors(self, span: Span) -> Iterator[Span]:
+        """The span's ancestors in this trace, nearest first (a guard stops on cyclic parent links)."""
+        seen, current = {span.span_id}, span
+        while current.parent_id and (parent := self.by_id.get(current.parent_id)) and parent.span_id not in seen:
+            seen.add(parent.span_id)
+            current = parent
+            yield parent
+
+    def agent(self, span: Span) -> str | None:
+        """The nearest agent name on the span or its ancestors (agents own the model and tool spans below them)."""
+        for current in (span, *self.ancestors(span)):
+            role, convention = self.claims[current.span_id]
+            name = current.attrs.get("gen_ai.agent.name") or current.attrs.get("agent.name")
+            if role == "agent":
+                name = agent_name(current.name, current.attrs, convention) or name
+            if name:
+                return str(name)
+        return None
+
+    def _silent_model_calls(self) -> set[str]:
+        inner: dict[str, list[str]] = {}
+        for span_id in self.content:
+            for outer in self.ancestors(self.by_id[span_id]):
+                if outer.span_id in self.content:
+                    inner.setdefault(outer.span_id, []).append(span_id)
+        silent: set[str] = set()
+        for outer_id, nested in inner.items():
+            if any(self._captured(s) for s in nested) or not self._captured(outer_id):
+                silent.add(outer_id)
+            else:
+                silent.update(nested)
+        return silent
+
+    def _captured(self, span_id: str) -> bool:
+        inputs, outputs = self.content[span_id]
+        return bool(inputs or outputs)
+
+    def _nested_tools(self) -> set[str]:
+        return {
+            span_id
+            for span_id, (role, _) in self.claims.items()
+            if role == "tool" and any(self.claims[a.span_id][0] == "tool" for a in self.ancestors(self.by_id[span_id]))
+        }
+
+    def nested_tool_result(self, span: Span) -> tuple[str | None, bool]:
+        """The result a silent tool span below `span` recorded (an MCP client span under the agent's tool span)."""
+        for span_id in self.silent:
+            nested = self.by_id[span_id]
+            if self.claims[span_id][0] == "tool" and span in self.ancestors(nested):
+                result, failed = tool_io(lookup(nested.attrs, self.claims[span_id][1], "tool_result"))
+                if result is not None:
+                    return result, failed or nested.is_error
+        return None, False
 
 
 def build_trace(trace_id: str, spans: list[Span], path: Path) -> Trace:
     """The trace made of one OTel trace's spans."""
-    by_id = {span.span_id: span for span in spans}
-    ordered = sorted(enumerate(spans), key=lambda pair: (pair[1].start_ns, _depth(pair[1], by_id), pair[0]))
-    log = _StepLog()
+    roles = _Roles(spans)
+    depth = {span.span_id: sum(1 for _ in roles.ancestors(span)) for span in spans}
+    ordered = sorted(enumerate(spans), key=lambda pair: (pair[1].start_ns, depth[pair[1].span_id], pair[0]))
+    log = StepLog()
     models: Counter[str] = Counter()
     for _, span in ordered:
-        role = span_role(span)
-        agent = _agent_name(span, by_id)
+        if span.span_id in roles.silent:
+            continue
+        role, convention = roles.role(span)
+        agent = roles.agent(span)
         if role == "llm":
-            _llm_span(span, agent, log)
-            if model := _model(span):
+            _llm_span(span, convention, agent, roles.content[span.span_id], log)
+            if model := _model(span, convention):
                 models[model] += 1
         elif role == "tool":
-            _tool_span(span, agent, log)
+            _tool_span(span, convention, agent, roles, log)
         elif role == "agent":
             log.add(_agent_event(span, agent))
     return _trace(trace_id, spans, path, log, models)
 
 
-def _trace(trace_id: str, spans: list[Span], path: Path, log: _StepLog, models: Counter[str]) -> Trace:
-    resource = spans[0].resource
+def _trace(trace_id: str, spans: list[Span], path: Path, log: StepLog, models: Counter[str]) -> Trace:
+    resource = next((s.resource for s in spans if s.resource), {})
     agents = sorted({s["agent"] for s in log.steps if s.get("agent")})
     metadata: dict[str, Any] = {"otel_trace_id": trace_id, "spans": len(spans), "agents": agents}
     if len(models) > 1:
         metadata["models"] = sorted(models)
     for span in spans:
-        conversation = span.attrs.get("gen_ai.conversation.id") or span.attrs.get("session.id")
+        conversation = (
+            span.attrs.get("gen_ai.conversation.id")
+            or span.attrs.get("session.id")
+            or span.attrs.get("gcp.vertex.agent.session_id")
+        )
         if conversation:
             metadata["conversation_id"] = str(conversation)
             break
@@ -139,201 +286,72 @@ def _trace(trace_id: str, spans: list[Span], path: Path, log: _StepLog, models: 
     ).with_fingerprint()
 
 
-def span_role(span: Span) -> SpanRole:
-    """What a span contributes: an LLM call, a tool execution, an agent invocation, or nothing."""
-    operation = span.attrs.get("gen_ai.operation.name")
-    kind = str(span.attrs.get("openinference.span.kind", "")).upper()
-    if operation in _LLM_OPERATIONS or kind == "LLM":
-        return "llm"
-    if operation == "execute_tool" or kind == "TOOL":
-        return "tool"
-    if operation in _AGENT_OPERATIONS or kind == "AGENT":
-        return "agent"
-    return "other"
-
-
-class _StepLog:
-    """The raw steps of one trace and how often each step key has been emitted (the history de-duplication)."""
-
-    def __init__(self) -> None:
-        self.steps: list[RawStep] = []
-        self.emitted: Counter[tuple[Any, ...]] = Counter()
-        self.open_calls: dict[str | None, list[str]] = {}
-
-    def add(self, step: RawStep) -> None:
-        """Emit a step unconditionally."""
-        self.steps.append(step)
-        self.emitted[step_key(step)] += 1
-        call_id = step.get("call_id")
-        if call_id and step["kind"] == "tool_call":
-            self.open_calls.setdefault(step.get("tool_name"), []).append(call_id)
-        elif call_id and step["kind"] == "tool_result":
-            for waiting in self.open_calls.values():
-                if call_id in waiting:
-                    waiting.remove(call_id)
-
-    def add_once(self, step: RawStep) -> None:
-        """Emit a step unless one with its key was already emitted."""
-        if not self.emitted[step_key(step)]:
-            self.add(step)
-
-    def add_history(self, steps: list[RawStep]) -> None:
-        """Emit the input steps the trace has not emitted yet, counting repeats (see the module docstring)."""
-        local: Counter[tuple[Any, ...]] = Counter()
-        for step in steps:
-            key = step_key(step)
-            local[key] += 1
-            if local[key] > self.emitted[key]:
-                self.add(step)
-
-    def unanswered_call_id(self, tool_name: str | None) -> str | None:
-        """Call id of the latest emitted call of `tool_name` that has no result yet."""
-        waiting = self.open_calls.get(tool_name)
-        return waiting[-1] if waiting else None
-
-
-def step_key(step: RawStep) -> tuple[Any, ...]:
-    """What makes two steps the same for de-duplication: call id for tool steps, else kind, role and text."""
-    kind = step["kind"]
-    if kind in ("tool_call", "tool_result") and step.get("call_id"):
-        return (kind, step["call_id"])
-    if kind == "tool_call":
-        return (kind, step.get("tool_name"), step.get("tool_args"))
-    return (kind, step.get("role"), step.get("content", ""))
-
-
-def _llm_span(span: Span, agent: str | None, log: _StepLog) -> None:
-    source = _source(span)
-    inputs = _stamp(_llm_inputs(span, source), span.start_ns, agent, assistant_only=True)
-    outputs = _stamp(_llm_outputs(span, source), span.end_ns or span.start_ns, agent, assistant_only=False)
+def _llm_span(
+    span: Span,
+    convention: Convention | None,
+    agent: str | None,
+    content: tuple[list[RawStep], list[RawStep]],
+    log: StepLog,
+) -> None:
+    source = _source(span, "llm")
+    inputs = _stamp([dict(s) for s in content[0]], span.start_ns, agent, assistant_only=True)
+    outputs = _stamp([dict(s) for s in content[1]], span.end_ns or span.start_ns, agent, assistant_only=False)
     log.add_history(inputs)
+    tokens = _tokens(span, convention)
     if outputs:
-        outputs[0]["input_tokens"], outputs[0]["output_tokens"] = _tokens(span)
+        outputs[0]["input_tokens"], outputs[0]["output_tokens"] = tokens
     elif span.is_error:
         outputs = [_error_event(span, agent, source)]
+        outputs[0]["input_tokens"], outputs[0]["output_tokens"] = tokens
+    else:
+        outputs = [_not_captured(span, convention, agent, source, tokens, had_inputs=bool(inputs))]
     for step in outputs:
         log.add(step)
 
 
-def _llm_inputs(span: Span, source: str) -> list[RawStep]:
+def _not_captured(
+    span: Span,
+    convention: Convention | None,
+    agent: str | None,
+    source: str,
+    tokens: tuple[int | None, int | None],
+    *,
+    had_inputs: bool,
+) -> RawStep:
+    what = "answer" if had_inputs else "content"
+    model = _model(span, convention) or "unknown model"
+    return {
+        "kind": "event",
+        "role": "assistant",
+        "agent": agent,
+        "content": f"model call to {model} ({span.name}): {what} not captured by the telemetry",
+        "input_tokens": tokens[0],
+        "output_tokens": tokens[1],
+        "timestamp": event_time(span.end_ns or span.start_ns),
+        "source_type": f"{source}:{CONTENT_NOT_CAPTURED}",
+    }
+
+
+def _tool_span(span: Span, convention: Convention | None, agent: str | None, roles: _Roles, log: StepLog) -> None:
     attrs = span.attrs
-    steps = _system_instructions(attrs.get("gen_ai.system_instructions"), source)
-    if "gen_ai.input.messages" in attrs:
-        return steps + _messages(attrs["gen_ai.input.messages"], source)
-    if flat := unflatten_messages(attrs, "llm.input_messages."):
-        return steps + _messages(flat, source)
-    if from_events := _event_messages(span.events, output=False, source=source):
-        return steps + from_events
-    return steps + _openinference_value(attrs.get("input.value"), "user", source)
-
-
-def _llm_outputs(span: Span, source: str) -> list[RawStep]:
-    attrs = span.attrs
-    if "gen_ai.output.messages" in attrs:
-        return _messages(attrs["gen_ai.output.messages"], source)
-    if flat := unflatten_messages(attrs, "llm.output_messages."):
-        return _messages(flat, source)
-    if from_events := _event_messages(span.events, output=True, source=source):
-        return from_events
-    return _openinference_value(attrs.get("output.value"), "assistant", source)
-
-
-def _messages(value: Any, source: str) -> list[RawStep]:
-    messages = parse_json_attr(value)
-    if not isinstance(messages, list):
-        messages = [messages]
-    return [step for message in messages for step in message_steps(message, source=source)]
-
-
-def _system_instructions(value: Any, source: str) -> list[RawStep]:
-    """`gen_ai.system_instructions`: a JSON list of parts (or plain text) sent apart from the chat history."""
-    if value in (None, ""):
-        return []
-    parts = parse_json_attr(value)
-    if isinstance(parts, list):
-        return message_steps({"role": "system", "parts": parts}, source=source)
-    return message_steps({"role": "system", "content": as_text(parts)}, source=source)
-
-
-def _event_messages(events: list[SpanEvent], *, output: bool, source: str) -> list[RawStep]:
-    """Messages from the older GenAI span events; event times, when present, become the step times."""
-    steps: list[RawStep] = []
-    for event in events:
-        for message in _event_body_messages(event, output=output):
-            for step in message_steps(message, source=f"{source}/event:{event.name}"):
-                step["timestamp"] = _time(event.time_ns)
-                steps.append(step)
-    return steps
-
-
-def _event_body_messages(event: SpanEvent, *, output: bool) -> list[Any]:
-    """The messages one span event carries (none when the event is not of the wanted direction)."""
-    if output and event.name in _OUTPUT_EVENTS:
-        body = _event_body(event)
-        message = parse_json_attr(body.get("message")) if "message" in body else body
-        return [message if isinstance(message, dict) else {"role": "assistant", "content": message}]
-    if output and event.name == "gen_ai.content.completion":
-        return _as_messages(event.attrs.get("gen_ai.completion"), "assistant")
-    if not output and event.name in _INPUT_EVENTS:
-        body = _event_body(event)
-        role = _INPUT_EVENTS[event.name]
-        if role == "tool" and "id" in body:
-            body.setdefault("tool_call_id", body["id"])
-        return [{**body, "role": body.get("role") or role}]
-    if not output and event.name == "gen_ai.content.prompt":
-        return _as_messages(event.attrs.get("gen_ai.prompt"), "user")
-    return []
-
-
-def _event_body(event: SpanEvent) -> dict[str, Any]:
-    """An event's body: a JSON body attribute if the exporter wrote one, else its non-`gen_ai.*` attributes."""
-    for key in ("gen_ai.event.content", "event.body", "body"):
-        body = parse_json_attr(event.attrs.get(key))
-        if isinstance(body, dict):
-            return dict(body)
-    return {k: parse_json_attr(v) for k, v in event.attrs.items() if not k.startswith("gen_ai.")}
-
-
-def _as_messages(value: Any, role: str) -> list[Any]:
-    value = parse_json_attr(value)
-    if isinstance(value, list):
-        return value
-    return [] if value in (None, "") else [{"role": role, "content": as_text(value)}]
-
-
-def _openinference_value(value: Any, role: str, source: str) -> list[RawStep]:
-    """OpenInference `input.value` / `output.value` of an LLM span: a request/response JSON or plain text."""
-    decoded = parse_json_attr(value)
-    if isinstance(decoded, dict) and isinstance(decoded.get("messages"), list):
-        return _messages(decoded["messages"], source)
-    if isinstance(decoded, dict) and isinstance(decoded.get("choices"), list) and decoded["choices"]:
-        choice = decoded["choices"][0]
-        return _messages([choice.get("message", {})], source) if isinstance(choice, dict) else []
-    return _as_steps(value, role, source)
-
-
-def _as_steps(value: Any, role: str, source: str) -> list[RawStep]:
-    return [] if value in (None, "") else message_steps({"role": role, "content": as_text(value)}, source=source)
-
-
-def _tool_span(span: Span, agent: str | None, log: _StepLog) -> None:
-    attrs = span.attrs
-    name = attrs.get("gen_ai.tool.name") or attrs.get("tool.name") or span.name
-    call_id = attrs.get("gen_ai.tool.call.id") or attrs.get("tool_call.id") or log.unanswered_call_id(name)
-    source = _source(span)
-    args = attrs.get("gen_ai.tool.call.arguments", attrs.get("input.value"))
-    result = attrs.get("gen_ai.tool.call.result", attrs.get("output.value"))
+    name = lookup(attrs, convention, "tool_name") or span.name.removeprefix("execute_tool ")
+    call_id = lookup(attrs, convention, "tool_call_id") or log.unanswered_call_id(str(name))
+    source = _source(span, "tool")
+    args, _ = tool_io(lookup(attrs, convention, "tool_args"))
+    result, failed = tool_io(lookup(attrs, convention, "tool_result"))
+    if result is None:
+        result, failed = roles.nested_tool_result(span)
     if result is None and span.is_error:
         result = span.status_message or "tool failed"
     # Older instrumentations record no result on the tool span; the next chat span's tool message then carries it.
     base = {"agent": agent, "tool_name": str(name), "call_id": str(call_id) if call_id else None, "source_type": source}
-    call_args = None if args is None else as_text(args)
     log.add_once(
-        {**base, "kind": "tool_call", "role": "assistant", "tool_args": call_args, "timestamp": _time(span.start_ns)}
+        {**base, "kind": "tool_call", "role": "assistant", "tool_args": args, "timestamp": _time(span.start_ns)}
     )
     if result is not None:
-        result_step = {**base, "kind": "tool_result", "role": "tool", "content": as_text(result)}
-        log.add_once({**result_step, "is_error": span.is_error, "timestamp": _time(span.end_ns or span.start_ns)})
+        result_step = {**base, "kind": "tool_result", "role": "tool", "content": result}
+        error = span.is_error or failed
+        log.add_once({**result_step, "is_error": error, "timestamp": _time(span.end_ns or span.start_ns)})
 
 
 def _agent_event(span: Span, agent: str | None) -> RawStep:
@@ -346,7 +364,7 @@ def _agent_event(span: Span, agent: str | None) -> RawStep:
         "content": content,
         "is_error": span.is_error,
         "timestamp": _time(span.start_ns),
-        "source_type": _source(span),
+        "source_type": _source(span, "agent"),
     }
 
 
@@ -372,10 +390,15 @@ def _stamp(steps: list[RawStep], time_ns: int, agent: str | None, *, assistant_o
     return steps
 
 
-def _tokens(span: Span) -> tuple[int | None, int | None]:
-    attrs = span.attrs
-    prompt = attrs.get("gen_ai.usage.input_tokens", attrs.get("llm.token_count.prompt"))
-    completion = attrs.get("gen_ai.usage.output_tokens", attrs.get("llm.token_count.completion"))
+def _tokens(span: Span, convention: Convention | None) -> tuple[int | None, int | None]:
+    prompt = lookup(span.attrs, convention, "input_tokens")
+    completion = lookup(span.attrs, convention, "output_tokens")
+    if prompt is None and completion is None:
+        # ADK before it wrote gen_ai.usage.*: the counts sit in the dumped response's usage_metadata.
+        response = parse_json_attr(span.attrs.get("gcp.vertex.agent.llm_response"))
+        usage = response.get("usage_metadata") if isinstance(response, dict) else None
+        if isinstance(usage, dict):
+            prompt, completion = usage.get("prompt_token_count"), usage.get("candidates_token_count")
     return _int_or_none(prompt), _int_or_none(completion)
 
 
@@ -386,38 +409,20 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _model(span: Span) -> str | None:
-    attrs = span.attrs
-    model = attrs.get("gen_ai.response.model") or attrs.get("gen_ai.request.model") or attrs.get("llm.model_name")
-    return str(model) if model else None
+def _model(span: Span, convention: Convention | None) -> str | None:
+    model = lookup(span.attrs, convention, "model")
+    if model is None:
+        request = parse_json_attr(span.attrs.get("gcp.vertex.agent.llm_request"))
+        model = request.get("model") if isinstance(request, dict) else None
+    return as_text(model) if model else None
 
 
-def _source(span: Span) -> str:
-    operation = span.attrs.get("gen_ai.operation.name") or span.attrs.get("openinference.span.kind") or "span"
+def _source(span: Span, role: SpanRole) -> str:
+    operation = span.attrs.get("gen_ai.operation.name") or span.attrs.get("openinference.span.kind")
+    if not operation:
+        operation = span.attrs.get("llm.request.type") or span.attrs.get("traceloop.span.kind") or role
     return f"span:{operation}"
 
 
-def _agent_name(span: Span, by_id: dict[str, Span]) -> str | None:
-    """The nearest agent name on the span or its ancestors (agents own the LLM and tool spans below them)."""
-    seen: set[str] = set()
-    current: Span | None = span
-    while current is not None and current.span_id not in seen:
-        name = current.attrs.get("gen_ai.agent.name") or current.attrs.get("agent.name")
-        if name:
-            return str(name)
-        seen.add(current.span_id)
-        current = by_id.get(current.parent_id) if current.parent_id else None
-    return None
-
-
-def _depth(span: Span, by_id: dict[str, Span]) -> int:
-    """How many ancestors a span has in this trace (a guard stops on cyclic parent links)."""
-    depth, seen, current = 0, {span.span_id}, span
-    while current.parent_id and (parent := by_id.get(current.parent_id)) and parent.span_id not in seen:
-        depth, current = depth + 1, parent
-        seen.add(parent.span_id)
-    return depth
-
-
 def _time(ns: int) -> datetime | None:
-    return _EPOCH + timedelta(microseconds=ns // 1000) if ns else None
+    return event_time(ns)

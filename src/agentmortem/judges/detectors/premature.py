@@ -4,6 +4,11 @@ Fires on harness nudges asking the agent to resume (the ITBench harness writes "
 file. Please resume the investigation…" when the agent stopped without its deliverable), on aborted turns, on a
 run whose last step is a call that never got its result, and — for a task family with a deliverable — on a
 deliverable the trace's metadata records as missing or empty.
+
+A model call whose content the telemetry did not capture (`model.content_not_captured`) is an unknown answer,
+not a missing one: when such a call comes after the last captured step, the run may well have answered, so the
+"cut mid-call" symptom does not count, and with no other symptom the verdict is unknown (None), never absent or
+present.
 """
 
 from __future__ import annotations
@@ -19,14 +24,15 @@ from agentmortem.judges.detectors.view import (
     is_harness_message,
     silent,
 )
-from agentmortem.model import Evidence
+from agentmortem.model import Evidence, content_not_captured
 
 MODE = "FM-3.1"
 
 
 def detect(view: TraceView) -> Finding | None:
     """Collect every premature-stop symptom; fire when there is at least one."""
-    evidence = [*_nudges(view), *_aborts(view), *_cut_mid_call(view)]
+    end_unknown = ends_uncaptured(view)
+    evidence = [*_nudges(view), *_aborts(view), *([] if end_unknown else _cut_mid_call(view))]
     reasons = []
     if evidence:
         reasons.append(f"{len(evidence)} step(s) show the run stopping before its work was done")
@@ -34,7 +40,7 @@ def detect(view: TraceView) -> Finding | None:
         reasons.append("the required deliverable is missing or empty")
         evidence = evidence or ([view.evidence(view.steps[-1])] if view.steps else [])
     if not reasons:
-        return silent(MODE)
+        return None if end_unknown else silent(MODE)
     return Finding(MODE, True, evidence[: view.config.max_evidence], "; ".join(reasons))
 
 
@@ -56,6 +62,14 @@ def _nudges(view: TraceView) -> list[Evidence]:
 def _aborts(view: TraceView) -> list[Evidence]:
     markers = view.config.premature.abort_source_types
     return [view.evidence(s) for s in view.steps if s.source_type and any(m in s.source_type for m in markers)]
+
+
+def ends_uncaptured(view: TraceView) -> bool:
+    """True when a model call whose content was not captured follows every captured step (the end is unknown)."""
+    last_uncaptured = next((s.index for s in reversed(view.steps) if content_not_captured(s)), None)
+    if last_uncaptured is None:
+        return False
+    return all(s.kind == "event" for s in view.steps[last_uncaptured + 1 :])
 
 
 def _cut_mid_call(view: TraceView) -> list[Evidence]:

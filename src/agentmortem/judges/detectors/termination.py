@@ -18,7 +18,7 @@ from agentmortem.judges.detectors.view import (
     is_harness_message,
     silent,
 )
-from agentmortem.model import Step
+from agentmortem.model import Step, content_not_captured
 
 MODE = "FM-1.5"
 
@@ -75,5 +75,9 @@ def _loop_at_end(view: TraceView) -> Finding | None:
 
 
 def _ends_trace(view: TraceView, call: Step) -> bool:
-    """Nothing but the call's result and bookkeeping events follow it."""
-    return all(s.kind in {"event", "tool_result"} for s in view.steps[call.index + 1 :])
+    """Nothing but the call's result and bookkeeping events follow it.
+
+    A model call whose content was not captured may have broken the loop; that is unknown, so it is no end.
+    """
+    after = view.steps[call.index + 1 :]
+    return all(s.kind in {"event", "tool_result"} and not content_not_captured(s) for s in after)
