@@ -7,8 +7,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from agentmortem.analysis import build_report
 from agentmortem.cli.main import app
 from agentmortem.model import Annotation, Evidence, ModeVerdict, Outcome, Trace, make_steps
+from agentmortem.report import ReportSettings
+from agentmortem.report.json import render_json
 from agentmortem.store import Store, StoreError
 
 # Model names that a naive hive layout would break: a slash, text that looks like a number, escapes, no model.
@@ -174,3 +177,30 @@ def test_report_from_a_folder_that_is_no_export_fails_in_one_line(runner, tmp_pa
     result = runner.invoke(app, ["report", "--from-parquet", str(tmp_path)])
     assert result.exit_code == 1
     assert "not a Parquet export" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def _report_json(store: Store) -> dict:
+    report = orjson.loads(
+        render_json(build_report(store, annotator="judge", settings=ReportSettings(max_drilldown=20)))
+    )
+    assert report.pop("generated_at")
+    return report
+
+
+def test_export_predating_trace_keys_reads_back_and_reports_the_same(store: Store, tmp_path: Path):
+    # An export written before migration 012 has no trace_key column: the views number its traces by id.
+    _study(store)
+    store.export_parquet(tmp_path / "pq")
+    for part in (tmp_path / "pq").rglob("*.parquet"):
+        store.con.execute(
+            f"COPY (SELECT * EXCLUDE (trace_key) FROM read_parquet('{part}')) TO '{part}.new' (FORMAT PARQUET)"
+        )
+        Path(f"{part}.new").replace(part)
+    with Store.from_parquet(tmp_path / "pq") as parquet:
+        assert "trace_key" not in {r[0] for r in parquet.con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{next((tmp_path / 'pq' / 'steps').rglob('*.parquet'))}')"
+        ).fetchall()}  # fmt: skip
+        assert parquet.con.execute("SELECT count(*) FROM steps WHERE trace_key IS NULL").fetchall() == [(0,)]
+        assert list(parquet.iter_traces(["r007", "r123"])) == list(store.iter_traces(["r007", "r123"]))
+        assert parquet.get_annotations(trace_ids=["r042"]) == store.get_annotations(trace_ids=["r042"])
+        assert _report_json(parquet) == _report_json(store)

@@ -132,9 +132,9 @@ def build_report(
     reference, reference_note = resolve_reference(store, annotator, reference, summaries)
     modes = [ModeInfo(id=m.id, name=m.name, category=m.category, definition=m.definition) for m in taxonomy.modes]
     categories = [CategoryInfo(id=c.id, name=c.name) for c in taxonomy.categories]
-    accounting = _accounting(store.signature_accounting(annotator, group_column=column, group_key=key))
     with store.signature_session(annotator, taxonomy.ids, group_column=column, group_key=key) as session:
         tables = session.tables(drilldown=settings.max_drilldown)
+        accounting = _accounting(session.accounting())
         masks = _masks_by_group(tables.masks, len(modes))
         cascades = {row.group: row for row in tables.cascade}
         context = _Context(
@@ -174,7 +174,7 @@ def build_report(
     )  # fmt: skip
 
 
-def _accounting(rows: list[tuple[str, str | None, str, int, float, int]]) -> dict[str, dict[str, float]]:
+def _accounting(rows: list[tuple[str, str | None, str | None, int, float, int]]) -> dict[str, dict[str, float]]:
     """Per group: failed annotations, not annotated, and score sums over analysed traces."""
     out: dict[str, dict[str, float]] = {}
     for group, status, cls, traces, score_sum, scored in rows:

@@ -45,7 +45,8 @@ def trace_details(
     """
     ids = [trace_id for trace_id, _ in chosen]
     groups = dict(chosen)
-    found = store.get_annotations(annotator=annotator, trace_ids=ids) if annotator is not None else []
+    # Only present verdicts are shown (and place the decisive step): the rest stay in the store.
+    found = [] if annotator is None else store.get_annotations(annotator=annotator, trace_ids=ids, present_only=True)
     annotations = {a.trace_id: a for a in found}
     traces = {t.id: t for t in store.iter_traces(ids)}
     fatal = fatal or {}

@@ -45,13 +45,14 @@ class CalibrationQueries(SignatureQueries):
             rows = self.con.execute(
                 f"""SELECT {group_sql} AS grp, {_CLASS_SQL} AS cls, j.present_mask, r.present_mask, r.known_mask,
                            count(*)
-                    FROM _am_ref r JOIN _am_judge j ON j.trace_id = r.trace_id
-                    JOIN traces t ON t.id = r.trace_id LEFT JOIN outcomes o ON o.trace_id = r.trace_id
+                    FROM _am_ref r JOIN _am_judge j ON j.trace_key = r.trace_key
+                    JOIN traces t ON t.trace_key = r.trace_key LEFT JOIN outcomes o ON o.trace_key = r.trace_key
                     GROUP BY ALL ORDER BY ALL""",
                 params,
             ).fetchall()
             unmatched = self.con.execute(
-                "SELECT count(*) FROM _am_ref r WHERE r.trace_id NOT IN (SELECT trace_id FROM _am_judge)"
+                """SELECT count(*) FROM _am_ref r
+                   WHERE r.trace_key IS NULL OR r.trace_key NOT IN (SELECT trace_key FROM _am_judge)"""
             ).fetchall()
         finally:
             self.con.execute("DROP TABLE IF EXISTS _am_ref; DROP TABLE IF EXISTS _am_judge")
@@ -61,15 +62,15 @@ class CalibrationQueries(SignatureQueries):
         )
 
     def _annotator_masks(self, table: str, annotator: str, mode_ids: Sequence[str], *, among: str | None) -> None:
-        """Temp `table` (trace_id, present_mask, known_mask) of `annotator`'s ok annotations (of traces in `among`)."""
-        within = f"AND a.trace_id IN (SELECT trace_id FROM {among})" if among else ""
+        """Temp `table` (trace_key, present_mask, known_mask) of `annotator`'s ok annotations (of traces in `among`)."""
+        within = f"AND a.trace_key IN (SELECT trace_key FROM {among})" if among else ""
         layouts = self._fact_layouts(annotator, mode_ids)
         if layouts is not None:
             columns, params = _fact_columns_sql(layouts)
             self.con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE {table} AS
-                    SELECT trace_id, present_mask, known_mask FROM (
-                        SELECT a.trace_id, {columns} FROM annotations a
+                    SELECT trace_key, present_mask, known_mask FROM (
+                        SELECT a.trace_key, {columns} FROM annotations a
                         WHERE a.annotator = $annotator AND a.status = 'ok' {within})""",
                 {**params, "annotator": annotator},
             )
@@ -78,16 +79,16 @@ class CalibrationQueries(SignatureQueries):
         try:
             self.con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE {table} AS
-                    SELECT a.trace_id,
+                    SELECT a.trace_key,
                            coalesce(bit_or(CASE WHEN v.present THEN 1::BIGINT << m.bit ELSE 0::BIGINT END), 0)
                                AS present_mask,
                            coalesce(bit_or(CASE WHEN v.present IS NOT NULL THEN 1::BIGINT << m.bit ELSE 0::BIGINT END),
                                     0) AS known_mask
                     FROM annotations a
-                    LEFT JOIN verdicts v ON v.trace_id = a.trace_id AND v.annotator = a.annotator
+                    LEFT JOIN verdicts v ON v.trace_key = a.trace_key AND v.annotator = a.annotator
                     LEFT JOIN _am_cal_modes m ON m.mode_id = v.mode_id
                     WHERE a.annotator = $annotator AND a.status = 'ok' {within}
-                    GROUP BY a.trace_id""",
+                    GROUP BY a.trace_key""",
                 {"annotator": annotator},
             )
         finally:

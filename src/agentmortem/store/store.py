@@ -6,6 +6,7 @@ verdicts) is stored whole or not at all. Bulk writes go through Arrow tables, ne
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from agentmortem.store.base import (
 )
 from agentmortem.store.calibration import CalibrationQueries
 from agentmortem.store.llm_cache import LLMCache
-from agentmortem.store.migrations import MIGRATIONS
+from agentmortem.store.migrations import MIGRATIONS, Progress
 from agentmortem.store.parquet import PARQUET_LAYOUT, ParquetExport
 from agentmortem.store.signatures import SignatureQueries
 
@@ -93,6 +94,10 @@ _STEP_COLUMNS = [
     ("source_type", pa.string()),
 ]
 _STEP_SCHEMA = pa.schema(_STEP_COLUMNS)
+_HEAD_COLUMNS = (
+    "id, fingerprint, schema_version, source_format, source_path, model, agent_system, benchmark, task, metadata"
+)
+_ID_LOOKUP_CHUNK = 1000  # ids per IN list of parameters: DuckDB answers such a list from the index up to 2048
 _STEP_FIELDS = [name for name, _ in _STEP_COLUMNS[2:]]  # Step attribute names after trace_id, idx
 _STEP_ROW = attrgetter("index", *(name if name != "ts" else "timestamp" for name in _STEP_FIELDS))
 """A step's stored fields, in `_STEP_COLUMNS` order after `trace_id`."""
@@ -101,13 +106,19 @@ _STEP_ROW = attrgetter("index", *(name if name != "ts" else "timestamp" for name
 class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, StoreBase):
     """A DuckDB file holding traces, steps, outcomes and annotations. Migrations run when it opens."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    indexed_ids = True  # False over Parquet views (`from_parquet`), which have no primary-key index
+
+    def __init__(
+        self, path: str | Path | None = None, *, read_only: bool = False, progress: Progress | None = None
+    ) -> None:
         """Open (or, unless `read_only`, create) the store; StoreError naming the path when that fails.
 
         `read_only` never creates or writes anything (see `store.base.connect`). A store from an older
         agentmortem opened read-only is brought up to date first when it can be written, and refused when not.
+        Long migrations report each stage to `progress` (default: the `agentmortem.store` logger, at INFO).
         """
         self.path = str(path) if path is not None else default_db_path()
+        self._progress = progress or _log_progress
         self.con = connect(self.path, read_only=read_only)
         if not read_only:
             self._migrate()
@@ -143,11 +154,14 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
     def _migrate(self) -> None:
         self.con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
         done = set(self.applied_migrations())
-        for name, sql in MIGRATIONS:
+        for name, step in MIGRATIONS:
             if name in done:
                 continue
             with self._transaction():
-                self.con.execute(sql)
+                if isinstance(step, str):
+                    self.con.execute(step)
+                else:
+                    step(self.con, self._progress)
                 self.con.execute("INSERT INTO _migrations VALUES (?, ?)", [name, utc_now()])
 
     def _pending_migrations(self) -> list[str]:
@@ -161,7 +175,7 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
 
     def _upgrade_then_reopen(self, pending: list[str]) -> None:
         try:
-            Store(self.path).close()
+            Store(self.path, progress=self._progress).close()
         except StoreInUseError:
             raise
         except StoreError as exc:
@@ -289,15 +303,46 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
                 "ingested_at": [now] * len(traces),
             }
         )
-        self._bulk_insert("traces", trace_rows)
-        self._bulk_insert("steps", _steps_table(traces))
+        # Each new trace draws its integer key from the column's DEFAULT (migration 012); its steps carry it.
+        keys = self._bulk_insert("traces", trace_rows, key_from=None, returning="id, trace_key")
+        self.con.register("_new_keys", pa.table({"id": [k[0] for k in keys], "trace_key": [k[1] for k in keys]}))
+        try:
+            self._bulk_insert("steps", _steps_table(traces), key_from="_new_keys")
+            self._adopt_orphans()
+        finally:
+            self.con.unregister("_new_keys")
 
-    def _bulk_insert(self, table: str, rows: pa.Table) -> None:
-        """One INSERT of a whole Arrow table, matched by column name: a column `rows` lacks takes its default."""
+    def _adopt_orphans(self) -> None:
+        """Give annotations stored before their trace (so without a key) the key of the trace now in `_new_keys`."""
+        if not self.con.execute("SELECT count(*) FROM annotations WHERE trace_key IS NULL").fetchall()[0][0]:
+            return
+        for table in ("annotations", "verdicts"):
+            self.con.execute(
+                f"""UPDATE {table} SET trace_key = k.trace_key FROM _new_keys k
+                    WHERE {table}.trace_key IS NULL AND {table}.trace_id = k.id"""
+            )
+
+    def _bulk_insert(
+        self, table: str, rows: pa.Table, *, key_from: str | None = "traces", returning: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """One INSERT of a whole Arrow table, matched by column name: a column `rows` lacks takes its default.
+
+        Rows of a table owned by a trace take its integer key (migration 012) from `key_from` (a relation with
+        `id` and `trace_key`; NULL for a trace not stored); None for the traces themselves. `returning` columns
+        of the inserted rows come back.
+        """
         view = f"_new_{table}"
         self.con.register(view, rows)
         try:
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+            source = (
+                f"SELECT * FROM {view}"
+                if key_from is None
+                else f"SELECT n.*, k.trace_key FROM {view} n LEFT JOIN {key_from} k ON k.id = n.trace_id"
+            )
+            result = self.con.execute(
+                f"INSERT INTO {table} BY NAME {source}" + (f" RETURNING {returning}" if returning else "")
+            )
+            return result.fetchall() if returning else []
         finally:
             self.con.unregister(view)
 
@@ -381,24 +426,47 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             yield from self._load_traces(all_ids[start : start + batch_size])
 
     def _load_traces(self, ids: list[str]) -> list[Trace]:
-        rows = self.con.execute(
-            """SELECT t.id, t.fingerprint, t.schema_version, t.source_format, t.source_path, t.model,
-                      t.agent_system, t.benchmark, t.task, t.metadata, o.success, o.score, o.source, o.metrics,
-                      o.warnings
-               FROM traces t LEFT JOIN outcomes o ON o.trace_id = t.id
-               WHERE t.id IN (SELECT unnest(?::VARCHAR[])) ORDER BY t.id""",
-            [ids],
-        ).fetchall()
-        steps = self._load_steps(ids)
-        return [_trace_from_row(row, steps.get(row[0], [])) for row in rows]
+        # By id through the primary-key index (an IN list of parameters uses it), then outcomes and steps by the
+        # integer key: the steps scan reads one integer column and fetches only the matching rows.
+        heads = self._traces_by_id(ids)
+        keys = [row[-1] for row in heads]
+        outcomes = {
+            row[0]: row[1:]
+            for row in self.con.execute(
+                """SELECT trace_key, success, score, source, metrics, warnings FROM outcomes
+                   WHERE trace_key IN (SELECT unnest(?::BIGINT[]))""",
+                [keys],
+            ).fetchall()
+        }
+        steps = self._load_steps(keys)
+        empty = (None, None, None, None, None)
+        return [_trace_from_row(row[:-1] + outcomes.get(row[-1], empty), steps.get(row[-1], [])) for row in heads]
 
-    def _load_steps(self, ids: list[str]) -> dict[str, list[Step]]:
-        cols = ", ".join(name for name, _ in _STEP_COLUMNS)
+    def _traces_by_id(self, ids: list[str], columns: str = _HEAD_COLUMNS) -> list[tuple[Any, ...]]:
+        """`columns` and trace_key (last) of the stored traces among `ids`, in id order.
+
+        A store's table answers an IN list of parameters from its primary-key index; Parquet views have no index,
+        and there one semi-join beats a long IN list.
+        """
+        if self.indexed_ids is False:
+            sql = f"SELECT {columns}, trace_key FROM traces WHERE id IN (SELECT unnest(?::VARCHAR[]))"
+            return sorted(self.con.execute(sql, [ids]).fetchall(), key=lambda row: row[0])
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), _ID_LOOKUP_CHUNK):
+            chunk = ids[start : start + _ID_LOOKUP_CHUNK]
+            placeholders = ", ".join("?" * len(chunk))
+            rows += self.con.execute(
+                f"SELECT {columns}, trace_key FROM traces WHERE id IN ({placeholders})", chunk
+            ).fetchall()
+        return sorted(rows, key=lambda row: row[0])
+
+    def _load_steps(self, keys: list[int]) -> dict[int, list[Step]]:
+        cols = ", ".join(["trace_key", *(name for name, _ in _STEP_COLUMNS[1:])])
         rows = self.con.execute(
-            f"SELECT {cols} FROM steps WHERE trace_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY trace_id, idx",
-            [ids],
+            f"SELECT {cols} FROM steps WHERE trace_key IN (SELECT unnest(?::BIGINT[])) ORDER BY trace_key, idx",
+            [keys],
         ).fetchall()
-        by_trace: dict[str, list[Step]] = {}
+        by_trace: dict[int, list[Step]] = {}
         for trace_id, index, *values in rows:
             fields = dict(zip(_STEP_FIELDS, values, strict=True))
             fields["timestamp"] = fields.pop("ts")
@@ -475,14 +543,18 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
                 "decisive_mode": pa.array([a.decisive_mode for a in annotations], pa.string()),
             }
         )
+        # The trace's integer key (migration 012) rides along; NULL for a trace not stored (yet, see _adopt_orphans).
         self._bulk_insert("annotations", rows)
         self._bulk_insert("verdicts", _verdicts_table(annotations))
 
     def get_annotations(
-        self, *, annotator: str | None = None, trace_ids: Sequence[str] | None = None
+        self, *, annotator: str | None = None, trace_ids: Sequence[str] | None = None, present_only: bool = False
     ) -> list[Annotation]:
-        """Stored annotations, filtered by annotator and/or trace ids, ordered by trace id then annotator."""
-        where, params = _annotation_filter(annotator, trace_ids)
+        """Stored annotations, filtered by annotator and/or trace ids, ordered by trace id then annotator.
+
+        `present_only` keeps only the verdicts that found their mode (what a drill-down shows).
+        """
+        where, params = self._annotation_filter(annotator, trace_ids)
         heads = self.con.execute(
             f"""SELECT trace_id, annotator, annotator_kind, annotator_version, taxonomy, taxonomy_version, status,
                        error, summary, task_completed, created_at, usage, decisive_step, decisive_agent, decisive_mode
@@ -491,13 +563,33 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
         ).fetchall()
         verdict_rows = self.con.execute(
             f"""SELECT trace_id, annotator, mode_id, present, confidence, evidence, explanation, flags, agent
-                FROM verdicts a {where} ORDER BY trace_id, annotator, mode_id""",
+                FROM verdicts a {where} {"AND present" if present_only else ""}
+                ORDER BY trace_id, annotator, mode_id""",
             params,
         ).fetchall()
         verdicts: dict[tuple[str, str], list[ModeVerdict]] = {}
         for row in verdict_rows:
             verdicts.setdefault((row[0], row[1]), []).append(_verdict_from_row(row))
         return [_annotation_from_row(head, verdicts.get((head[0], head[1]), [])) for head in heads]
+
+    def _annotation_filter(self, annotator: str | None, trace_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
+        # Trace ids become integer keys (through the traces' index), so the verdicts scan compares integers; ids
+        # of no stored trace are matched by text, for annotations stored before (or without) their trace.
+        clauses: list[str] = ["TRUE"]
+        params: list[Any] = []
+        if annotator is not None:
+            clauses.append("a.annotator = ?")
+            params.append(annotator)
+        if trace_ids is not None:
+            heads = self._traces_by_id(list(trace_ids), "id")
+            stored = {row[0] for row in heads}
+            missing = [trace_id for trace_id in trace_ids if trace_id not in stored]
+            clauses.append(
+                "(a.trace_key IN (SELECT unnest(?::BIGINT[]))"
+                + (" OR a.trace_id IN (SELECT unnest(?::VARCHAR[])))" if missing else ")")
+            )
+            params += [[row[-1] for row in heads], *([missing] if missing else [])]
+        return "WHERE " + " AND ".join(clauses), params
 
     def annotated_trace_ids(self, annotator: str, *, status: str | None = "ok") -> set[str]:
         """Ids of traces holding an annotation by `annotator` (with the given status; None for any)."""
@@ -510,12 +602,26 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
 
     def annotators(self) -> list[AnnotatorSummary]:
         """Every annotator in the store with its counts."""
+        # Present verdicts are counted from the per-annotation facts (one bit per present mode, migration 004);
+        # only annotations without facts (past 62 modes, an old export) are counted from their verdict rows.
         rows = self.con.execute(
             """SELECT a.annotator, any_value(a.annotator_kind), count(*), count(*) FILTER (WHERE a.status = 'failed'),
-                      coalesce((SELECT count(*) FROM verdicts v WHERE v.annotator = a.annotator AND v.present), 0)
+                      coalesce(sum(bit_count(a.present_bits)), 0), count(*) FILTER (WHERE a.present_bits IS NULL)
                FROM annotations a GROUP BY a.annotator ORDER BY a.annotator"""
         ).fetchall()
-        return [AnnotatorSummary(*row) for row in rows]
+        unfacted = [row[0] for row in rows if row[5]]
+        counted = dict(
+            self.con.execute(
+                """SELECT v.annotator, count(*) FROM verdicts v
+                   JOIN annotations a ON a.trace_id = v.trace_id AND a.annotator = v.annotator
+                   WHERE a.present_bits IS NULL AND v.present AND v.annotator IN (SELECT unnest(?::VARCHAR[]))
+                   GROUP BY v.annotator""",
+                [unfacted],
+            ).fetchall()
+            if unfacted
+            else []
+        )
+        return [AnnotatorSummary(r[0], r[1], r[2], r[3], int(r[4]) + counted.get(r[0], 0)) for r in rows]
 
     @classmethod
     def from_parquet(cls, directory: str | Path) -> Store:
@@ -528,6 +634,7 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
             raise StoreError(f"{root}: not a Parquet export (none of {', '.join(PARQUET_LAYOUT)} is a folder in it)")
         store = cls(":memory:")
         store.path = str(root)
+        store.indexed_ids = False
         for table, (_, partition) in PARQUET_LAYOUT.items():
             files = sorted((root / table).rglob("*.parquet")) if (root / table).is_dir() else []
             if files:
@@ -546,6 +653,10 @@ class Store(ParquetExport, CalibrationQueries, SignatureQueries, LLMCache, Store
         if not re.fullmatch(r"\d+(\.\d+)? ?[KMGT]i?B", limit):
             raise StoreError(f"{self.path}: invalid memory limit {limit!r} (expected e.g. '512MB' or '1.5 GiB')")
         self.con.execute(f"SET memory_limit = '{limit}'")
+
+
+def _log_progress(message: str) -> None:
+    logging.getLogger("agentmortem.store").info("%s: %s", "migration", message)
 
 
 def _require_unique_ids(traces: Sequence[Trace]) -> None:
@@ -636,18 +747,6 @@ def _facts_columns(annotations: list[Annotation]) -> dict[str, pa.Array]:
         "known_bits": pa.array([f and f[2] for f in facts], pa.int64()),
         "located": pa.array([f and f[3] for f in facts], pa.list_(pa.int64())),
     }
-
-
-def _annotation_filter(annotator: str | None, trace_ids: Sequence[str] | None) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if annotator is not None:
-        clauses.append("a.annotator = ?")
-        params.append(annotator)
-    if trace_ids is not None:
-        clauses.append("a.trace_id IN (SELECT unnest(?::VARCHAR[]))")
-        params.append(list(trace_ids))
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _trace_from_row(row: tuple[Any, ...], steps: list[Step]) -> Trace:
