@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import orjson
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine  # noqa: E402
+from _parse import parse_only  # noqa: E402
 from agentmortem.engines import annotate_store  # noqa: E402
 from agentmortem.ingest import ingest  # noqa: E402
 from agentmortem.judges.detectors import DetectorsJudge  # noqa: E402
@@ -46,20 +45,6 @@ def source_files() -> list[Path]:
             sorted(p for p in source.rglob("*") if p.suffix in {".json", ".jsonl"}) if source.is_dir() else [source]
         )
     return files
-
-
-def parse_only(files: list[Path]) -> float:
-    """Seconds to read and orjson-parse every file (JSONL line by line), as benchmarks/ingest.py does."""
-    start = time.perf_counter()
-    for path in files:
-        data = path.read_bytes()
-        if path.suffix == ".jsonl":
-            for line in data.splitlines():
-                if line.strip():
-                    orjson.loads(line)
-        else:
-            orjson.loads(data)
-    return time.perf_counter() - start
 
 
 def timed_ingest(tmp: Path, run: int, *, detectors: bool = False) -> tuple[float, Path]:

@@ -15,10 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import orjson
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine  # noqa: E402
+from _parse import parse_only  # noqa: E402
 from agentmortem.ingest import ingest  # noqa: E402
 from agentmortem.store import Store  # noqa: E402
 
@@ -33,20 +32,6 @@ def trace_files() -> list[Path]:
         path = DATA / source
         files += sorted(p for p in path.rglob("*") if p.suffix in {".json", ".jsonl"}) if path.is_dir() else [path]
     return files
-
-
-def parse_only(files: list[Path]) -> float:
-    """Seconds to read and orjson-parse every file (JSONL line by line)."""
-    start = time.perf_counter()
-    for path in files:
-        data = path.read_bytes()
-        if path.suffix == ".jsonl":
-            for line in data.splitlines():
-                if line.strip():
-                    orjson.loads(line)
-        else:
-            orjson.loads(data)
-    return time.perf_counter() - start
 
 
 def full_ingest() -> tuple[float, int, int]:
