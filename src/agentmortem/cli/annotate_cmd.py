@@ -12,12 +12,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from agentmortem.cli import exit_codes
 from agentmortem.cli.app import app, console, err_console, fail, open_store, print_json, state, warn
 from agentmortem.cli.interrupt import Tally, on_interrupt
 from agentmortem.cli.judge_options import build_judge, judge_options
 from agentmortem.cli.judge_run import (
     budget_stop,
+    check_endpoint,
     dry_run,
     end_annotate_run,
     not_analysed_warning,
@@ -95,30 +95,6 @@ def _taxonomy(path: Path | None) -> Taxonomy:
         return load_taxonomy(path)
     except TaxonomyError as exc:
         fail(str(exc))
-
-
-def check_endpoint(judge: Judge) -> None:
-    """One cheap request before the first trace; an endpoint that cannot serve the run ends it with one line.
-
-    Shared with `analyze`: call it after the judge is built and before any trace is judged.
-    """
-    probe = getattr(judge, "probe", None)
-    if probe is None:
-        return
-    import asyncio
-
-    from agentmortem.judges.llm.probe import EndpointUnusable
-
-    async def checked() -> None:
-        try:
-            await probe()
-        finally:
-            await judge.client.aclose()  # type: ignore[attr-defined]  # the run binds its own loop's connections
-
-    try:
-        asyncio.run(checked())
-    except EndpointUnusable as exc:
-        fail(str(exc), code=exit_codes.ENDPOINT_UNUSABLE)
 
 
 def _check_known(store: Store, trace_ids: list[str] | None) -> None:

@@ -65,6 +65,30 @@ def end_annotate_run(report: AnnotateReport) -> None:
         raise typer.Exit(exit_codes.FAILED_JUDGEMENTS)
 
 
+def check_endpoint(judge: Judge) -> None:
+    """One cheap request before the first trace; an endpoint that cannot serve the run ends it with one line.
+
+    Call it after the judge is built and before any trace is judged (and never in a dry run, which connects to nothing).
+    """
+    probe = getattr(judge, "probe", None)
+    if probe is None:
+        return
+    import asyncio
+
+    from agentmortem.judges.llm.probe import EndpointUnusable
+
+    async def checked() -> None:
+        try:
+            await probe()
+        finally:
+            await judge.client.aclose()  # type: ignore[attr-defined]  # the run binds its own loop's connections
+
+    try:
+        asyncio.run(checked())
+    except EndpointUnusable as exc:
+        fail(str(exc), code=exit_codes.ENDPOINT_UNUSABLE)
+
+
 def dry_run(
     store: Store, judge: Judge, taxonomy: Taxonomy, trace_ids: list[str] | None, *, redo: bool, as_json: bool
 ) -> None:

@@ -30,6 +30,7 @@ from agentmortem.cli.interrupt import Tally, on_interrupt
 from agentmortem.cli.judge_options import build_judge, judge_options
 from agentmortem.cli.judge_run import (
     budget_stop,
+    check_endpoint,
     dry_run,
     end_annotate_run,
     not_analysed_warning,
@@ -157,7 +158,6 @@ def analyze_command(
     judge_opts: dict[str, Any],
 ) -> None:
     """Ingest traces, annotate them (detectors by default, or an LLM judge) and report, in one go."""
-    from agentmortem.cli.annotate_cmd import check_endpoint
     from agentmortem.engines.local import annotate_store
     from agentmortem.taxonomy import mast
 
